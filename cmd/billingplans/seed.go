@@ -1,0 +1,10 @@
+package main
+
+import (
+	"errors"
+	"io"
+)
+
+func runSeed(args []string, stdout io.Writer) error {
+	return errors.New("not built yet")
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/billingplans/billingplans/web"
+)
+
+// runServe starts the console and stops it gracefully on SIGINT or SIGTERM.
+func runServe(args []string, stdout io.Writer) error {
+	fs, dbPath := newFlagSet("serve")
+	defAddr := os.Getenv("BILLINGPLANS_ADDR")
+	if defAddr == "" {
+		defAddr = "127.0.0.1:8080"
+	}
+	addr := fs.String("addr", defAddr, "the address to listen on (env BILLINGPLANS_ADDR)")
+	secure := fs.String("secure-cookies", os.Getenv("BILLINGPLANS_SECURE_COOKIES"), "true when served over HTTPS (default: true unless the address is loopback)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openDB(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	srv, err := web.New(db, web.Config{Addr: *addr, SecureCookies: secureCookies(*secure, *addr)})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	fmt.Fprintf(stdout, "billingplans: serving on http://%s (database %s)\n", ln.Addr(), *dbPath)
+
+	hs := &http.Server{Handler: srv.Echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "billingplans: shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// secureCookies decides whether cookies are Secure: as the flag says when it is
+// set, otherwise on for every address but loopback.
+func secureCookies(flag, addr string) bool {
+	switch strings.ToLower(flag) {
+	case "true", "1", "yes":
+		return true
+	case "false", "0", "no":
+		return false
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return !(host == "localhost" || (ip != nil && ip.IsLoopback()))
+}

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// DB is the billing store: one SQLite file, opened twice. Reads go through a pool
+// of ordinary connections that run side by side under WAL; writes go through a
+// single connection whose transactions begin IMMEDIATE, so writers queue for the
+// lock instead of failing half-way with "database is locked".
+type DB struct {
+	// Path is the database file.
+	Path string
+	// Now is the clock, read once per transaction. Tests replace it.
+	Now func() time.Time
+
+	read  *sql.DB
+	write *sql.DB
+}
+
+// Tx is a transaction with the instant it began, so that every rule applied in
+// it sees the same "now".
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// Open opens (creating when needed) the database at path and applies the
+// migrations it has not seen. It returns an error when the file cannot be opened
+// or a migration fails.
+func Open(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", dir, err)
+		}
+	}
+	// Settings live in the DSN so that every pooled connection has them.
+	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-32000"
+	db := &DB{Path: path, Now: time.Now}
+	var err error
+	if db.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate"); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	if db.read, err = sql.Open("sqlite3", dsn); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(8)
+	db.read.SetMaxIdleConns(8)
+	if err := db.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) migrate() error {
+	sub, err := fs.Sub(migrations, "migration")
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := p.Up(context.Background()); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", db.Path, err)
+	}
+	return nil
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if err2 := db.read.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// BeginTx starts a transaction: a writing one (IMMEDIATE, on the single writer
+// connection) when write is true, a reading one otherwise.
+func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
+	pool := db.read
+	if write {
+		pool = db.write
+	}
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+}
+
+// Now returns the instant the transaction began.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// view runs fn in a reading transaction.
+func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// update runs fn in a writing transaction and commits when fn returns nil.
+func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
