@@ -1,0 +1,757 @@
+package store
+
+// The ledger engine: it prices usage events and draws them from credit in the
+// order of spec/domain.md (plans, then vouchers, then top-up credit, then
+// uncovered), writing one consumption line per part of an event and keeping the
+// running totals that pages read, all in one transaction per batch.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Outcome is what the engine did with one usage event.
+type Outcome string
+
+// The outcomes of a usage event.
+const (
+	Applied   Outcome = "applied"
+	Duplicate Outcome = "duplicate"
+	Rejected  Outcome = "rejected"
+)
+
+// Drawn is how much of an event, in minor units of the account's currency, each
+// credit source paid.
+type Drawn struct {
+	Plan      int64 `json:"plan"`
+	Voucher   int64 `json:"voucher"`
+	Topup     int64 `json:"topup"`
+	Uncovered int64 `json:"uncovered"`
+}
+
+// Of returns the amount drawn from source.
+func (d Drawn) Of(source CreditSource) int64 {
+	switch source {
+	case SourcePlan:
+		return d.Plan
+	case SourceVoucher:
+		return d.Voucher
+	case SourceTopup:
+		return d.Topup
+	}
+	return d.Uncovered
+}
+
+func (d *Drawn) add(source CreditSource, minor int64) {
+	switch source {
+	case SourcePlan:
+		d.Plan += minor
+	case SourceVoucher:
+		d.Voucher += minor
+	case SourceTopup:
+		d.Topup += minor
+	default:
+		d.Uncovered += minor
+	}
+}
+
+// EventResult is the engine's answer for one usage event. A duplicate carries
+// the result of the event's first application.
+type EventResult struct {
+	ID       string
+	Outcome  Outcome
+	Reason   string
+	Currency Currency
+	Drawn    Drawn
+}
+
+// maxLineMinor bounds one line's amount so that sums of many lines stay far
+// from int64's limit; an event priced above it is rejected.
+var maxLineMinor = decimal.New(1, 15)
+
+// ApplyUsage prices the events and draws them from credit, in order, in one
+// transaction. Each event gets a result: applied, duplicate (its id was seen
+// before, in the database or earlier in the batch: nothing changes) or rejected
+// (unknown account or service, a quantity that is not positive...). It returns
+// an error, and changes nothing, only when the database fails.
+func (db *DB) ApplyUsage(ctx context.Context, events []UsageEvent) ([]EventResult, error) {
+	var results []EventResult
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		results, err = applyUsage(ctx, tx, events)
+		return err
+	})
+	return results, err
+}
+
+// applyUsage is ApplyUsage inside the caller's transaction.
+func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult, error) {
+	l := &ledger{
+		ctx: ctx, tx: tx,
+		accounts: map[string]*ledgerAccount{},
+		services: map[string]*ledgerService{},
+		plans:    map[int64]*ledgerPlan{},
+		carries:  map[carryKey]*carry{},
+		daily:    map[dailyKey]int64{},
+		planDay:  map[planDayKey]int64{},
+		planSvc:  map[planSvcKey]*planSvcDelta{},
+	}
+	defer l.close()
+	return l.apply(events)
+}
+
+// ledger is the working state of one batch: what the batch read, and what it
+// will write back when every event is allocated.
+type ledger struct {
+	ctx context.Context
+	tx  *Tx
+
+	accounts map[string]*ledgerAccount
+	services map[string]*ledgerService
+	plans    map[int64]*ledgerPlan
+	carries  map[carryKey]*carry
+	daily    map[dailyKey]int64
+	planDay  map[planDayKey]int64
+	planSvc  map[planSvcKey]*planSvcDelta
+
+	insertEvent, insertLine *sql.Stmt
+}
+
+type ledgerAccount struct {
+	id       int64
+	currency Currency
+	loc      *time.Location
+	topup    int64
+	topup0   int64
+	owed     int64
+	owed0    int64
+	// minDay and maxDay bound the batch's events of this account, for loading.
+	minDay, maxDay Date
+	// plans lists, per service, the plans that may pay for it, in draw order.
+	plans    map[int64][]*ledgerPlan
+	vouchers []*ledgerVoucher
+	loadedV  bool
+	// seen holds the results of event ids already applied, in the database or this batch.
+	seen map[string]EventResult
+}
+
+type ledgerService struct {
+	id     int64
+	prices map[Currency]decimal.Decimal
+}
+
+type ledgerPlan struct {
+	id, amount, consumed, consumed0 int64
+	code                            string
+	start, end                      Date
+	activatedAt                     time.Time
+	depletedAt                      *time.Time
+	prices                          map[int64]decimal.Decimal
+}
+
+type ledgerVoucher struct {
+	id, remaining, remaining0 int64
+	code                      string
+	effective, expiry         Date
+	services                  map[int64]bool
+}
+
+type carryKey struct {
+	source   CreditSource
+	sourceID int64
+	service  int64
+}
+
+type carry struct {
+	value, initial decimal.Decimal
+	stored         bool
+}
+
+type dailyKey struct {
+	account int64
+	day     string
+	source  CreditSource
+	service int64
+}
+
+type planDayKey struct {
+	plan int64
+	day  string
+}
+
+type planSvcKey struct{ plan, service int64 }
+
+type planSvcDelta struct {
+	volume decimal.Decimal
+	spent  int64
+}
+
+// line is one consumption line before it is written.
+type line struct {
+	source    CreditSource
+	sourceID  int64
+	quantity  decimal.Decimal
+	unitPrice decimal.Decimal
+	amount    int64
+}
+
+func (l *ledger) close() {
+	for _, st := range []*sql.Stmt{l.insertEvent, l.insertLine} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (l *ledger) apply(events []UsageEvent) ([]EventResult, error) {
+	results := make([]EventResult, len(events))
+	valid := make([]bool, len(events))
+	// First pass: resolve accounts and services, and bound each account's dates.
+	for i, ev := range events {
+		acct, svc, reason, err := l.resolve(ev)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			results[i] = EventResult{ID: ev.ID, Outcome: Rejected, Reason: reason}
+			continue
+		}
+		if _, ok := svc.prices[acct.currency]; !ok {
+			results[i] = EventResult{ID: ev.ID, Outcome: Rejected, Reason: fmt.Sprintf("service %q has no list price in %s", ev.ServiceCode, acct.currency)}
+			continue
+		}
+		day := DateOf(ev.At, acct.loc)
+		if acct.minDay.IsZero() || day.Before(acct.minDay) {
+			acct.minDay = day
+		}
+		if acct.maxDay.IsZero() || day.After(acct.maxDay) {
+			acct.maxDay = day
+		}
+		valid[i] = true
+	}
+	if err := l.loadSeen(events, valid); err != nil {
+		return nil, err
+	}
+	var err error
+	if l.insertEvent, err = l.tx.PrepareContext(l.ctx, `INSERT INTO usage_events (account_id, event_id, service_id, quantity, at, result) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, fmt.Errorf("store: prepare event insert: %w", err)
+	}
+	if l.insertLine, err = l.tx.PrepareContext(l.ctx, `INSERT INTO consumptions (account_id, event_id, service_id, source, plan_id, voucher_id, quantity, unit_price, amount, at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, fmt.Errorf("store: prepare line insert: %w", err)
+	}
+	for i, ev := range events {
+		if !valid[i] {
+			continue
+		}
+		acct, svc := l.accounts[ev.AccountCode], l.services[ev.ServiceCode]
+		if first, ok := acct.seen[ev.ID]; ok {
+			first.Outcome = Duplicate
+			results[i] = first
+			continue
+		}
+		res, err := l.applyEvent(ev, acct, svc)
+		if err != nil {
+			return nil, err
+		}
+		acct.seen[ev.ID] = res
+		results[i] = res
+	}
+	if err := l.flush(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// resolve finds the event's account and service, or says why the event is rejected.
+func (l *ledger) resolve(ev UsageEvent) (*ledgerAccount, *ledgerService, string, error) {
+	switch {
+	case strings.TrimSpace(ev.ID) == "":
+		return nil, nil, "id is required", nil
+	case len(ev.ID) > 200:
+		return nil, nil, "id is longer than 200 characters", nil
+	case !ev.Quantity.IsPositive():
+		return nil, nil, "quantity must be greater than 0", nil
+	case ev.At.IsZero():
+		return nil, nil, "at is required", nil
+	}
+	acct, err := l.account(ev.AccountCode)
+	if err != nil || acct == nil {
+		return nil, nil, fmt.Sprintf("unknown account %q", ev.AccountCode), err
+	}
+	svc, err := l.service(ev.ServiceCode)
+	if err != nil || svc == nil {
+		return nil, nil, fmt.Sprintf("unknown service %q", ev.ServiceCode), err
+	}
+	return acct, svc, "", nil
+}
+
+func (l *ledger) account(code string) (*ledgerAccount, error) {
+	if a, ok := l.accounts[code]; ok {
+		return a, nil
+	}
+	a := &ledgerAccount{plans: map[int64][]*ledgerPlan{}, seen: map[string]EventResult{}}
+	var currency, tz string
+	err := l.tx.QueryRowContext(l.ctx, `SELECT id, currency, timezone, topup_balance, uncovered FROM accounts WHERE code = ?`, code).
+		Scan(&a.id, &currency, &tz, &a.topup, &a.owed)
+	if err == sql.ErrNoRows {
+		l.accounts[code] = nil
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("store: find account %q: %w", code, err)
+	}
+	a.currency, a.loc, a.topup0, a.owed0 = Currency(currency), LoadLocation(tz), a.topup, a.owed
+	l.accounts[code] = a
+	return a, nil
+}
+
+func (l *ledger) service(code string) (*ledgerService, error) {
+	if s, ok := l.services[code]; ok {
+		return s, nil
+	}
+	rows, err := l.tx.QueryContext(l.ctx, `SELECT s.id, p.currency, p.price FROM services s LEFT JOIN service_list_prices p ON p.service_id = s.id WHERE s.code = ?`, code)
+	if err != nil {
+		return nil, fmt.Errorf("store: find service %q: %w", code, err)
+	}
+	defer rows.Close()
+	var s *ledgerService
+	for rows.Next() {
+		var id int64
+		var currency, price sql.NullString
+		if err := rows.Scan(&id, &currency, &price); err != nil {
+			return nil, fmt.Errorf("store: find service %q: %w", code, err)
+		}
+		if s == nil {
+			s = &ledgerService{id: id, prices: map[Currency]decimal.Decimal{}}
+		}
+		if currency.Valid {
+			d, err := decimal.NewFromString(price.String)
+			if err != nil {
+				return nil, fmt.Errorf("store: list price of %q: %w", code, err)
+			}
+			s.prices[Currency(currency.String)] = d
+		}
+	}
+	l.services[code] = s
+	return s, rows.Err()
+}
+
+// loadSeen reads which of the batch's event ids were applied before, with their
+// first results, a few hundred ids per query.
+func (l *ledger) loadSeen(events []UsageEvent, valid []bool) error {
+	byAccount := map[*ledgerAccount][]string{}
+	for i, ev := range events {
+		if valid[i] {
+			a := l.accounts[ev.AccountCode]
+			byAccount[a] = append(byAccount[a], ev.ID)
+		}
+	}
+	const chunk = 500
+	for a, ids := range byAccount {
+		for len(ids) > 0 {
+			n := min(chunk, len(ids))
+			part := ids[:n]
+			ids = ids[n:]
+			args := make([]any, 0, n+1)
+			args = append(args, a.id)
+			for _, id := range part {
+				args = append(args, id)
+			}
+			q := `SELECT event_id, result FROM usage_events WHERE account_id = ? AND event_id IN (?` + strings.Repeat(",?", n-1) + `)`
+			rows, err := l.tx.QueryContext(l.ctx, q, args...)
+			if err != nil {
+				return fmt.Errorf("store: find seen events: %w", err)
+			}
+			for rows.Next() {
+				var id, result string
+				if err := rows.Scan(&id, &result); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: find seen events: %w", err)
+				}
+				var d Drawn
+				if err := json.Unmarshal([]byte(result), &d); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: result of event %q: %w", id, err)
+				}
+				a.seen[id] = EventResult{ID: id, Outcome: Applied, Currency: a.currency, Drawn: d}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("store: find seen events: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// plansFor returns the plans of the account that cover the service and could pay
+// for an event of this batch, in draw order: the plan that ends soonest first,
+// then the one that started first, then the lower code.
+func (l *ledger) plansFor(a *ledgerAccount, serviceID int64) ([]*ledgerPlan, error) {
+	if ps, ok := a.plans[serviceID]; ok {
+		return ps, nil
+	}
+	rows, err := l.tx.QueryContext(l.ctx, `
+		SELECT p.id, p.code, p.start_date, p.end_date, p.amount, p.consumed, p.activated_at, ps.price_per_unit
+		FROM plan_services ps JOIN plans p ON p.id = ps.plan_id
+		WHERE ps.service_id = ? AND p.account_id = ? AND p.suspended = 0
+		  AND p.activated_at IS NOT NULL AND p.consumed < p.amount
+		  AND p.end_date >= ? AND p.start_date <= ?
+		ORDER BY p.end_date, p.start_date, p.code`,
+		serviceID, a.id, a.minDay.String(), a.maxDay.String())
+	if err != nil {
+		return nil, fmt.Errorf("store: find plans for usage: %w", err)
+	}
+	defer rows.Close()
+	var ps []*ledgerPlan
+	for rows.Next() {
+		var (
+			id, amount, consumed               int64
+			code, start, end, activated, price string
+		)
+		if err := rows.Scan(&id, &code, &start, &end, &amount, &consumed, &activated, &price); err != nil {
+			return nil, fmt.Errorf("store: find plans for usage: %w", err)
+		}
+		p, ok := l.plans[id]
+		if !ok {
+			p = &ledgerPlan{id: id, code: code, amount: amount, consumed: consumed, consumed0: consumed, prices: map[int64]decimal.Decimal{}}
+			if p.start, err = ParseDate(start); err != nil {
+				return nil, err
+			}
+			if p.end, err = ParseDate(end); err != nil {
+				return nil, err
+			}
+			if p.activatedAt, err = parseInstant(activated); err != nil {
+				return nil, fmt.Errorf("store: activation of plan %s: %w", code, err)
+			}
+			l.plans[id] = p
+		}
+		if p.prices[serviceID], err = decimal.NewFromString(price); err != nil {
+			return nil, fmt.Errorf("store: price of plan %s: %w", code, err)
+		}
+		ps = append(ps, p)
+	}
+	a.plans[serviceID] = ps
+	return ps, rows.Err()
+}
+
+// vouchersOf returns the account's vouchers that still hold credit and could be
+// valid for an event of this batch, soonest expiry first (then code).
+func (l *ledger) vouchersOf(a *ledgerAccount) ([]*ledgerVoucher, error) {
+	if a.loadedV {
+		return a.vouchers, nil
+	}
+	rows, err := l.tx.QueryContext(l.ctx, `
+		SELECT v.id, v.code, v.remaining, v.effective_date, v.expiry_date, v.all_services, vs.service_id
+		FROM vouchers v LEFT JOIN voucher_services vs ON vs.voucher_id = v.id
+		WHERE v.account_id = ? AND v.remaining > 0 AND v.expiry_date >= ? AND v.effective_date <= ?
+		ORDER BY v.expiry_date, v.code`, a.id, a.minDay.String(), a.maxDay.String())
+	if err != nil {
+		return nil, fmt.Errorf("store: find vouchers for usage: %w", err)
+	}
+	defer rows.Close()
+	byID := map[int64]*ledgerVoucher{}
+	for rows.Next() {
+		var (
+			id, remaining  int64
+			code, eff, exp string
+			all            bool
+			service        sql.NullInt64
+		)
+		if err := rows.Scan(&id, &code, &remaining, &eff, &exp, &all, &service); err != nil {
+			return nil, fmt.Errorf("store: find vouchers for usage: %w", err)
+		}
+		v, ok := byID[id]
+		if !ok {
+			v = &ledgerVoucher{id: id, code: code, remaining: remaining, remaining0: remaining}
+			if v.effective, err = ParseDate(eff); err != nil {
+				return nil, err
+			}
+			if v.expiry, err = ParseDate(exp); err != nil {
+				return nil, err
+			}
+			if !all {
+				v.services = map[int64]bool{}
+			}
+			byID[id] = v
+			a.vouchers = append(a.vouchers, v)
+		}
+		if service.Valid && v.services != nil {
+			v.services[service.Int64] = true
+		}
+	}
+	a.loadedV = true
+	return a.vouchers, rows.Err()
+}
+
+// carryOf returns the rounding remainder carried for a source and service.
+func (l *ledger) carryOf(k carryKey) (*carry, error) {
+	if c, ok := l.carries[k]; ok {
+		return c, nil
+	}
+	c := &carry{}
+	var s string
+	err := l.tx.QueryRowContext(l.ctx, `SELECT remainder FROM ledger_carries WHERE source = ? AND source_id = ? AND service_id = ?`,
+		string(k.source), k.sourceID, k.service).Scan(&s)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return nil, fmt.Errorf("store: find carry: %w", err)
+	default:
+		if c.value, err = decimal.NewFromString(s); err != nil {
+			return nil, fmt.Errorf("store: carry: %w", err)
+		}
+		c.stored = true
+	}
+	c.initial = c.value
+	l.carries[k] = c
+	return c, nil
+}
+
+// draw takes up to avail minor units (avail < 0: no limit) for quantity q at
+// unitPrice from one source, rounding the line to the minor unit with the
+// source's carried remainder. It returns the quantity and amount taken.
+func (l *ledger) draw(k carryKey, q, unitPrice decimal.Decimal, exp int32, avail int64) (decimal.Decimal, int64, error) {
+	c, err := l.carryOf(k)
+	if err != nil {
+		return decimal.Zero, 0, err
+	}
+	unitMinor := unitPrice.Shift(exp)
+	total := q.Mul(unitMinor).Add(c.value)
+	amount := total.Round(0)
+	if avail < 0 || amount.IntPart() <= avail {
+		c.value = total.Sub(amount)
+		return q, amount.IntPart(), nil
+	}
+	// Only part of the quantity fits: the part whose price, with the carry, is
+	// the balance left. The quantity is cut to 18 decimals, and the sliver of a
+	// minor unit that cutting leaves stays in the carry.
+	part := decimal.NewFromInt(avail).Sub(c.value).DivRound(unitMinor, 24).Truncate(18)
+	if part.IsNegative() {
+		part = decimal.Zero
+	}
+	if part.GreaterThan(q) {
+		part = q
+	}
+	c.value = part.Mul(unitMinor).Add(c.value).Sub(decimal.NewFromInt(avail))
+	return part, avail, nil
+}
+
+func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService) (EventResult, error) {
+	res := EventResult{ID: ev.ID, Outcome: Applied, Currency: a.currency}
+	exp := a.currency.Exponent()
+	day := DateOf(ev.At, a.loc)
+	listPrice := svc.prices[a.currency]
+	if ev.Quantity.Mul(listPrice).Shift(exp).Abs().GreaterThan(maxLineMinor) {
+		return EventResult{ID: ev.ID, Outcome: Rejected, Reason: "quantity is too large"}, nil
+	}
+	left := ev.Quantity
+	var lines []line
+
+	plans, err := l.plansFor(a, svc.id)
+	if err != nil {
+		return res, err
+	}
+	for _, p := range plans {
+		if !left.IsPositive() {
+			break
+		}
+		if p.consumed >= p.amount || day.Before(p.start) || day.After(p.end) || p.activatedAt.After(ev.At) {
+			continue
+		}
+		price := p.prices[svc.id]
+		q, amt, err := l.draw(carryKey{SourcePlan, p.id, svc.id}, left, price, exp, p.amount-p.consumed)
+		if err != nil {
+			return res, err
+		}
+		if !q.IsPositive() && amt == 0 {
+			continue
+		}
+		p.consumed += amt
+		if p.consumed >= p.amount && p.depletedAt == nil {
+			at := ev.At
+			p.depletedAt = &at
+		}
+		left = left.Sub(q)
+		lines = append(lines, line{SourcePlan, p.id, q, price, amt})
+	}
+	if left.IsPositive() {
+		vouchers, err := l.vouchersOf(a)
+		if err != nil {
+			return res, err
+		}
+		for _, v := range vouchers {
+			if !left.IsPositive() {
+				break
+			}
+			if v.remaining <= 0 || day.Before(v.effective) || day.After(v.expiry) || (v.services != nil && !v.services[svc.id]) {
+				continue
+			}
+			q, amt, err := l.draw(carryKey{SourceVoucher, v.id, svc.id}, left, listPrice, exp, v.remaining)
+			if err != nil {
+				return res, err
+			}
+			if !q.IsPositive() && amt == 0 {
+				continue
+			}
+			v.remaining -= amt
+			left = left.Sub(q)
+			lines = append(lines, line{SourceVoucher, v.id, q, listPrice, amt})
+		}
+	}
+	if left.IsPositive() && a.topup > 0 {
+		q, amt, err := l.draw(carryKey{SourceTopup, a.id, svc.id}, left, listPrice, exp, a.topup)
+		if err != nil {
+			return res, err
+		}
+		if q.IsPositive() || amt > 0 {
+			a.topup -= amt
+			left = left.Sub(q)
+			lines = append(lines, line{SourceTopup, a.id, q, listPrice, amt})
+		}
+	}
+	if left.IsPositive() {
+		q, amt, err := l.draw(carryKey{SourceUncovered, a.id, svc.id}, left, listPrice, exp, -1)
+		if err != nil {
+			return res, err
+		}
+		a.owed += amt
+		lines = append(lines, line{SourceUncovered, a.id, q, listPrice, amt})
+	}
+
+	for _, ln := range lines {
+		res.Drawn.add(ln.source, ln.amount)
+	}
+	result, err := json.Marshal(res.Drawn)
+	if err != nil {
+		return res, fmt.Errorf("store: encode result: %w", err)
+	}
+	at := formatInstant(ev.At)
+	r, err := l.insertEvent.ExecContext(l.ctx, a.id, ev.ID, svc.id, ev.Quantity.String(), at, string(result))
+	if err != nil {
+		return res, fmt.Errorf("store: insert usage event %q: %w", ev.ID, err)
+	}
+	eventRow, err := r.LastInsertId()
+	if err != nil {
+		return res, fmt.Errorf("store: insert usage event %q: %w", ev.ID, err)
+	}
+	dayText := day.String()
+	for _, ln := range lines {
+		var planID, voucherID any
+		switch ln.source {
+		case SourcePlan:
+			planID = ln.sourceID
+			l.planDay[planDayKey{ln.sourceID, dayText}] += ln.amount
+			d := l.planSvc[planSvcKey{ln.sourceID, svc.id}]
+			if d == nil {
+				d = &planSvcDelta{}
+				l.planSvc[planSvcKey{ln.sourceID, svc.id}] = d
+			}
+			d.volume = d.volume.Add(ln.quantity)
+			d.spent += ln.amount
+		case SourceVoucher:
+			voucherID = ln.sourceID
+		}
+		l.daily[dailyKey{a.id, dayText, ln.source, svc.id}] += ln.amount
+		if _, err := l.insertLine.ExecContext(l.ctx, a.id, eventRow, svc.id, string(ln.source), planID, voucherID,
+			ln.quantity.String(), ln.unitPrice.String(), ln.amount, at, dayText); err != nil {
+			return res, fmt.Errorf("store: insert consumption of %q: %w", ev.ID, err)
+		}
+	}
+	return res, nil
+}
+
+// flush writes the batch's running totals: plans, plan services, vouchers,
+// accounts, carries and daily spend.
+func (l *ledger) flush() error {
+	ctx, tx := l.ctx, l.tx
+	exec := func(q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: update ledger totals: %w", err)
+		}
+		return nil
+	}
+	for _, p := range sortedPlans(l.plans) {
+		if p.consumed == p.consumed0 {
+			continue
+		}
+		var depleted any
+		if p.depletedAt != nil {
+			depleted = formatInstant(*p.depletedAt)
+		}
+		if err := exec(`UPDATE plans SET consumed = ?, depleted_at = COALESCE(depleted_at, ?) WHERE id = ?`, p.consumed, depleted, p.id); err != nil {
+			return err
+		}
+	}
+	for k, d := range l.planSvc {
+		var volume string
+		if err := tx.QueryRowContext(ctx, `SELECT volume FROM plan_services WHERE plan_id = ? AND service_id = ?`, k.plan, k.service).Scan(&volume); err != nil {
+			return fmt.Errorf("store: plan service volume: %w", err)
+		}
+		v, err := decimal.NewFromString(volume)
+		if err != nil {
+			return fmt.Errorf("store: plan service volume: %w", err)
+		}
+		if err := exec(`UPDATE plan_services SET volume = ?, spent = spent + ? WHERE plan_id = ? AND service_id = ?`,
+			v.Add(d.volume).String(), d.spent, k.plan, k.service); err != nil {
+			return err
+		}
+	}
+	for _, a := range l.accounts {
+		if a == nil {
+			continue
+		}
+		for _, v := range a.vouchers {
+			if v.remaining != v.remaining0 {
+				if err := exec(`UPDATE vouchers SET remaining = ? WHERE id = ?`, v.remaining, v.id); err != nil {
+					return err
+				}
+			}
+		}
+		if a.topup != a.topup0 || a.owed != a.owed0 {
+			if err := exec(`UPDATE accounts SET topup_balance = ?, uncovered = ? WHERE id = ?`, a.topup, a.owed, a.id); err != nil {
+				return err
+			}
+		}
+	}
+	for k, c := range l.carries {
+		if c.value.Equal(c.initial) {
+			continue
+		}
+		if err := exec(`INSERT INTO ledger_carries (source, source_id, service_id, remainder) VALUES (?, ?, ?, ?)
+			ON CONFLICT (source, source_id, service_id) DO UPDATE SET remainder = excluded.remainder`,
+			string(k.source), k.sourceID, k.service, c.value.String()); err != nil {
+			return err
+		}
+	}
+	for k, amt := range l.planDay {
+		if err := exec(`INSERT INTO plan_daily_spend (plan_id, day, amount) VALUES (?, ?, ?)
+			ON CONFLICT (plan_id, day) DO UPDATE SET amount = plan_daily_spend.amount + excluded.amount`, k.plan, k.day, amt); err != nil {
+			return err
+		}
+	}
+	for k, amt := range l.daily {
+		if err := exec(`INSERT INTO account_daily_spend (account_id, day, source, service_id, amount) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, day, source, service_id) DO UPDATE SET amount = account_daily_spend.amount + excluded.amount`,
+			k.account, k.day, string(k.source), k.service, amt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedPlans returns the plans in id order, so updates take rows in one order.
+func sortedPlans(m map[int64]*ledgerPlan) []*ledgerPlan {
+	ps := make([]*ledgerPlan, 0, len(m))
+	for _, p := range m {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	return ps
+}
