@@ -103,7 +103,6 @@ func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult
 		planDay:  map[planDayKey]int64{},
 		planSvc:  map[planSvcKey]*planSvcDelta{},
 	}
-	defer l.close()
 	return l.apply(events)
 }
 
@@ -121,7 +120,12 @@ type ledger struct {
 	planDay  map[planDayKey]int64
 	planSvc  map[planSvcKey]*planSvcDelta
 
-	insertEvent, insertLine *sql.Stmt
+	// nextEventID numbers the batch's usage events; the batch holds the write
+	// lock, so no one else takes these ids. Events and lines are written in
+	// multi-row statements when the batch is flushed.
+	nextEventID int64
+	eventRows   [][]any
+	lineRows    [][]any
 }
 
 type ledgerAccount struct {
@@ -134,8 +138,8 @@ type ledgerAccount struct {
 	owed0    int64
 	// minDay and maxDay bound the batch's events of this account, for loading.
 	minDay, maxDay Date
-	// plans lists, per service, the plans that may pay for it, in draw order.
-	plans    map[int64][]*ledgerPlan
+	// plans queues, per service, the plans that may pay for it, in draw order.
+	plans    map[int64]*planQueue
 	vouchers []*ledgerVoucher
 	loadedV  bool
 	// seen holds the results of event ids already applied, in the database or this batch.
@@ -202,14 +206,6 @@ type line struct {
 	amount    int64
 }
 
-func (l *ledger) close() {
-	for _, st := range []*sql.Stmt{l.insertEvent, l.insertLine} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
 func (l *ledger) apply(events []UsageEvent) ([]EventResult, error) {
 	results := make([]EventResult, len(events))
 	valid := make([]bool, len(events))
@@ -239,12 +235,8 @@ func (l *ledger) apply(events []UsageEvent) ([]EventResult, error) {
 	if err := l.loadSeen(events, valid); err != nil {
 		return nil, err
 	}
-	var err error
-	if l.insertEvent, err = l.tx.PrepareContext(l.ctx, `INSERT INTO usage_events (account_id, event_id, service_id, quantity, at, result) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
-		return nil, fmt.Errorf("store: prepare event insert: %w", err)
-	}
-	if l.insertLine, err = l.tx.PrepareContext(l.ctx, `INSERT INTO consumptions (account_id, event_id, service_id, source, plan_id, voucher_id, quantity, unit_price, amount, at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		return nil, fmt.Errorf("store: prepare line insert: %w", err)
+	if err := l.tx.QueryRowContext(l.ctx, `SELECT COALESCE(MAX(id), 0) FROM usage_events`).Scan(&l.nextEventID); err != nil {
+		return nil, fmt.Errorf("store: number usage events: %w", err)
 	}
 	for i, ev := range events {
 		if !valid[i] {
@@ -296,7 +288,7 @@ func (l *ledger) account(code string) (*ledgerAccount, error) {
 	if a, ok := l.accounts[code]; ok {
 		return a, nil
 	}
-	a := &ledgerAccount{plans: map[int64][]*ledgerPlan{}, seen: map[string]EventResult{}}
+	a := &ledgerAccount{plans: map[int64]*planQueue{}, seen: map[string]EventResult{}}
 	var currency, tz string
 	err := l.tx.QueryRowContext(l.ctx, `SELECT id, currency, timezone, topup_balance, uncovered FROM accounts WHERE code = ?`, code).
 		Scan(&a.id, &currency, &tz, &a.topup, &a.owed)
@@ -390,55 +382,91 @@ func (l *ledger) loadSeen(events []UsageEvent, valid []bool) error {
 	return nil
 }
 
-// plansFor returns the plans of the account that cover the service and could pay
-// for an event of this batch, in draw order: the plan that ends soonest first,
-// then the one that started first, then the lower code.
-func (l *ledger) plansFor(a *ledgerAccount, serviceID int64) ([]*ledgerPlan, error) {
-	if ps, ok := a.plans[serviceID]; ok {
-		return ps, nil
+// planQueue holds, for one account and service, the plans that may pay for the
+// batch's events, in draw order, loaded a page at a time: most events are paid by
+// the first plan or two, so an account's hundreds of plans are rarely all read.
+type planQueue struct {
+	plans []*ledgerPlan
+	done  bool
+}
+
+// planPage is how many plans one query of a planQueue loads.
+const planPage = 32
+
+// planAt returns the i-th plan of the account that covers the service and could
+// pay for an event of this batch, in draw order (the plan that ends soonest
+// first, then the one that started first, then the lower code), or nil past the last.
+func (l *ledger) planAt(a *ledgerAccount, serviceID int64, i int) (*ledgerPlan, error) {
+	q := a.plans[serviceID]
+	if q == nil {
+		q = &planQueue{}
+		a.plans[serviceID] = q
 	}
+	for i >= len(q.plans) && !q.done {
+		if err := l.loadPlans(a, serviceID, q); err != nil {
+			return nil, err
+		}
+	}
+	if i >= len(q.plans) {
+		return nil, nil
+	}
+	return q.plans[i], nil
+}
+
+// loadPlans appends the next page of plans to q.
+func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) error {
+	after := []any{"", "", ""}
+	if n := len(q.plans); n > 0 {
+		last := q.plans[n-1]
+		after = []any{last.end.String(), last.start.String(), last.code}
+	}
+	args := append([]any{serviceID, a.id, a.minDay.String(), a.maxDay.String()}, after...)
 	rows, err := l.tx.QueryContext(l.ctx, `
 		SELECT p.id, p.code, p.start_date, p.end_date, p.amount, p.consumed, p.activated_at, ps.price_per_unit
-		FROM plan_services ps JOIN plans p ON p.id = ps.plan_id
-		WHERE ps.service_id = ? AND p.account_id = ? AND p.suspended = 0
+		FROM plans p JOIN plan_services ps ON ps.plan_id = p.id AND ps.service_id = ?
+		WHERE p.account_id = ? AND p.suspended = 0
 		  AND p.activated_at IS NOT NULL AND p.consumed < p.amount
 		  AND p.end_date >= ? AND p.start_date <= ?
-		ORDER BY p.end_date, p.start_date, p.code`,
-		serviceID, a.id, a.minDay.String(), a.maxDay.String())
+		  AND (p.end_date, p.start_date, p.code) > (?, ?, ?)
+		ORDER BY p.end_date, p.start_date, p.code
+		LIMIT `+fmt.Sprint(planPage), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: find plans for usage: %w", err)
+		return fmt.Errorf("store: find plans for usage: %w", err)
 	}
 	defer rows.Close()
-	var ps []*ledgerPlan
+	n := 0
 	for rows.Next() {
+		n++
 		var (
 			id, amount, consumed               int64
 			code, start, end, activated, price string
 		)
 		if err := rows.Scan(&id, &code, &start, &end, &amount, &consumed, &activated, &price); err != nil {
-			return nil, fmt.Errorf("store: find plans for usage: %w", err)
+			return fmt.Errorf("store: find plans for usage: %w", err)
 		}
 		p, ok := l.plans[id]
 		if !ok {
 			p = &ledgerPlan{id: id, code: code, amount: amount, consumed: consumed, consumed0: consumed, prices: map[int64]decimal.Decimal{}}
 			if p.start, err = ParseDate(start); err != nil {
-				return nil, err
+				return err
 			}
 			if p.end, err = ParseDate(end); err != nil {
-				return nil, err
+				return err
 			}
 			if p.activatedAt, err = parseInstant(activated); err != nil {
-				return nil, fmt.Errorf("store: activation of plan %s: %w", code, err)
+				return fmt.Errorf("store: activation of plan %s: %w", code, err)
 			}
 			l.plans[id] = p
 		}
 		if p.prices[serviceID], err = decimal.NewFromString(price); err != nil {
-			return nil, fmt.Errorf("store: price of plan %s: %w", code, err)
+			return fmt.Errorf("store: price of plan %s: %w", code, err)
 		}
-		ps = append(ps, p)
+		q.plans = append(q.plans, p)
 	}
-	a.plans[serviceID] = ps
-	return ps, rows.Err()
+	if n < planPage {
+		q.done = true
+	}
+	return rows.Err()
 }
 
 // vouchersOf returns the account's vouchers that still hold credit and could be
@@ -554,12 +582,11 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 	left := ev.Quantity
 	var lines []line
 
-	plans, err := l.plansFor(a, svc.id)
-	if err != nil {
-		return res, err
-	}
-	for _, p := range plans {
-		if !left.IsPositive() {
+	for i := 0; left.IsPositive(); i++ {
+		p, err := l.planAt(a, svc.id, i)
+		if err != nil {
+			return res, err
+		} else if p == nil {
 			break
 		}
 		if p.consumed >= p.amount || day.Before(p.start) || day.After(p.end) || p.activatedAt.After(ev.At) {
@@ -633,14 +660,9 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 		return res, fmt.Errorf("store: encode result: %w", err)
 	}
 	at := formatInstant(ev.At)
-	r, err := l.insertEvent.ExecContext(l.ctx, a.id, ev.ID, svc.id, ev.Quantity.String(), at, string(result))
-	if err != nil {
-		return res, fmt.Errorf("store: insert usage event %q: %w", ev.ID, err)
-	}
-	eventRow, err := r.LastInsertId()
-	if err != nil {
-		return res, fmt.Errorf("store: insert usage event %q: %w", ev.ID, err)
-	}
+	l.nextEventID++
+	eventRow := l.nextEventID
+	l.eventRows = append(l.eventRows, []any{eventRow, a.id, ev.ID, svc.id, ev.Quantity.String(), at, string(result)})
 	dayText := day.String()
 	for _, ln := range lines {
 		var planID, voucherID any
@@ -659,10 +681,8 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 			voucherID = ln.sourceID
 		}
 		l.daily[dailyKey{a.id, dayText, ln.source, svc.id}] += ln.amount
-		if _, err := l.insertLine.ExecContext(l.ctx, a.id, eventRow, svc.id, string(ln.source), planID, voucherID,
-			ln.quantity.String(), ln.unitPrice.String(), ln.amount, at, dayText); err != nil {
-			return res, fmt.Errorf("store: insert consumption of %q: %w", ev.ID, err)
-		}
+		l.lineRows = append(l.lineRows, []any{a.id, eventRow, svc.id, string(ln.source), planID, voucherID,
+			ln.quantity.String(), ln.unitPrice.String(), ln.amount, at, dayText})
 	}
 	return res, nil
 }
@@ -676,6 +696,12 @@ func (l *ledger) flush() error {
 			return fmt.Errorf("store: update ledger totals: %w", err)
 		}
 		return nil
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO usage_events (id, account_id, event_id, service_id, quantity, at, result) VALUES `, l.eventRows); err != nil {
+		return fmt.Errorf("store: insert usage events: %w", err)
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO consumptions (account_id, event_id, service_id, source, plan_id, voucher_id, quantity, unit_price, amount, at, day) VALUES `, l.lineRows); err != nil {
+		return fmt.Errorf("store: insert consumptions: %w", err)
 	}
 	for _, p := range sortedPlans(l.plans) {
 		if p.consumed == p.consumed0 {
@@ -754,4 +780,44 @@ func sortedPlans(m map[int64]*ledgerPlan) []*ledgerPlan {
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
 	return ps
+}
+
+// insertRows inserts rows with multi-row INSERT statements of up to 64 rows,
+// which costs far less per row than one statement each.
+func insertRows(ctx context.Context, tx *Tx, insert string, rows [][]any) error {
+	const perStatement = 64
+	if len(rows) == 0 {
+		return nil
+	}
+	tuple := "(?" + strings.Repeat(",?", len(rows[0])-1) + ")"
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, perStatement*len(rows[0]))
+	for len(rows) > 0 {
+		n := min(perStatement, len(rows))
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		rows = rows[n:]
+		var err error
+		if n == perStatement {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insert+tuple+strings.Repeat(","+tuple, n-1)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insert+tuple+strings.Repeat(","+tuple, n-1), args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

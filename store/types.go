@@ -203,6 +203,11 @@ type Consumption struct {
 // LoadLocation returns the named time zone, or Asia/Ho_Chi_Minh (the default
 // zone of accounts) when the name is unknown.
 func LoadLocation(name string) *time.Location {
+	// time.LoadLocation takes "" for UTC and "Local" for this machine's zone;
+	// neither is a zone an account can be in.
+	if name == "" || name == "Local" {
+		name = DefaultTimeZone
+	}
 	if loc, err := loadLocation(name); err == nil {
 		return loc
 	}
