@@ -182,7 +182,7 @@ const (
 // Forecast is the estimate of when a plan's balance runs out.
 type Forecast struct {
 	Kind ForecastKind
-	// BurnRate is the average spend per day in minor units, exact.
+	// BurnRate is the average spend per day in minor units, to 16 decimals.
 	BurnRate decimal.Decimal
 	// Days is the days until depleted, rounded up (ForecastDepletes).
 	Days int
@@ -202,14 +202,24 @@ func (p Plan) Forecast(today Date, spentInWindow Money) Forecast {
 	if spentInWindow.Minor <= 0 {
 		return Forecast{Kind: ForecastNoRecentUsage}
 	}
-	rate := decimal.NewFromInt(spentInWindow.Minor).Div(decimal.NewFromInt(int64(days)))
+	spent := decimal.NewFromInt(spentInWindow.Minor)
+	window := decimal.NewFromInt(int64(days))
+	rate := spent.Div(window)
+	// The rate itself is rounded (10 ÷ 3), so the days and the unused amount are
+	// worked out from the integers it comes from, with integer division:
+	// days = ⌈remaining × window ÷ spent⌉, unused = ⌊remaining − spent × left ÷ window⌋.
 	remaining := decimal.NewFromInt(p.Remaining().Minor)
-	toDepletion := int(remaining.Div(rate).Ceil().IntPart())
-	left := p.DaysRemaining(today)
-	if toDepletion <= left {
-		return Forecast{Kind: ForecastDepletes, BurnRate: rate, Days: toDepletion, DepletesOn: today.AddDays(toDepletion - 1)}
+	toDepletion, rest := remaining.Mul(window).QuoRem(spent, 0)
+	if rest.Sign() > 0 {
+		toDepletion = toDepletion.Add(decimal.NewFromInt(1))
 	}
-	unused := remaining.Sub(rate.Mul(decimal.NewFromInt(int64(left)))).Floor()
+	left := p.DaysRemaining(today)
+	if !toDepletion.GreaterThan(decimal.NewFromInt(int64(left))) {
+		n := int(toDepletion.IntPart())
+		return Forecast{Kind: ForecastDepletes, BurnRate: rate, Days: n, DepletesOn: today.AddDays(n - 1)}
+	}
+	// Positive, because the balance outlasts the left days: floor is truncation.
+	unused, _ := remaining.Mul(window).Sub(spent.Mul(decimal.NewFromInt(int64(left)))).QuoRem(window, 0)
 	return Forecast{Kind: ForecastOutlastsEnd, BurnRate: rate, UnusedAtEnd: Money{Minor: unused.IntPart(), Currency: p.Amount.Currency}}
 }
 
@@ -275,11 +285,13 @@ func (p Plan) MonthlyRate() Money {
 }
 
 // TermMonths returns the whole calendar months between start and end (inclusive
-// dates), at least 1: 2026-10-01..2026-12-31 is 3.
+// dates), at least 1: 2026-10-01..2026-12-31 is 3. It counts months as AddMonths
+// does, so it is the inverse of RenewalPeriod: 2026-01-31..2026-04-29 is 3.
 func TermMonths(start, end Date) int {
 	next := end.AddDays(1)
 	months := (next.Year()-start.Year())*12 + int(next.Month()) - int(start.Month())
-	if next.Day() < start.Day() {
+	// A start day past the end of a shorter month is clamped, as AddMonths does.
+	if months > 0 && start.AddMonths(months).After(next) {
 		months--
 	}
 	if months < 1 {
