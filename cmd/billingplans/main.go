@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"ingest": runIngest,
 		"seed":   runSeed,
 		"user":   runUser,
+		"apikey": runAPIKey,
 	}
 }
 
