@@ -25,16 +25,48 @@ func runServe(args []string, stdout io.Writer) error {
 	}
 	addr := fs.String("addr", defAddr, "the address to listen on (env BILLINGPLANS_ADDR)")
 	secure := fs.String("secure-cookies", os.Getenv("BILLINGPLANS_SECURE_COOKIES"), "true when served over HTTPS (default: true unless the address is loopback)")
+	// No default from the environment here: -h prints defaults, and these are secrets.
+	keys := fs.String("session-keys", "", "comma-separated secrets of 32+ characters that sign and encrypt session cookies, the first for new ones (env BILLINGPLANS_SESSION_KEYS, preferred; default: generated into <db>.keys)")
+	proxies := fs.String("trusted-proxies", os.Getenv("BILLINGPLANS_TRUSTED_PROXIES"), "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (env BILLINGPLANS_TRUSTED_PROXIES)")
+	seedIfEmpty := fs.Bool("seed-if-empty", false, "load the demo data when the database has no account yet")
+	demo := demoFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *keys == "" {
+		*keys = os.Getenv("BILLINGPLANS_SESSION_KEYS")
+	}
+	sessionKeys := web.ParseSessionKeys(*keys)
 	db, err := openDB(*dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *seedIfEmpty {
+		empty, err := db.IsEmpty(context.Background())
+		if err != nil {
+			return err
+		}
+		if empty {
+			fmt.Fprintln(stdout, "billingplans: the database is empty; loading demo data")
+			if err := seedDemo(db, demo, io.Discard); err != nil {
+				return err
+			}
+		}
+	}
+	if len(sessionKeys) == 0 {
+		// Kept beside the database, so sign-ins survive a restart.
+		if sessionKeys, err = web.LoadOrCreateKeyFile(*dbPath + ".keys"); err != nil {
+			return err
+		}
+	}
 
-	srv, err := web.New(db, web.Config{Addr: *addr, SecureCookies: secureCookies(*secure, *addr)})
+	srv, err := web.New(db, web.Config{
+		Addr:           *addr,
+		SecureCookies:  secureCookies(*secure, *addr),
+		SessionKeys:    sessionKeys,
+		TrustedProxies: splitList(*proxies),
+	})
 	if err != nil {
 		return err
 	}
@@ -43,6 +75,9 @@ func runServe(args []string, stdout io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	fmt.Fprintf(stdout, "billingplans: serving on http://%s (database %s)\n", ln.Addr(), *dbPath)
+	if *seedIfEmpty {
+		printDemoLogins(stdout)
+	}
 
 	hs := &http.Server{Handler: srv.Echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,6 +96,17 @@ func runServe(args []string, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// splitList returns the comma-separated items of s, trimmed, without blanks.
+func splitList(s string) []string {
+	var items []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }
 
 // secureCookies decides whether cookies are Secure: as the flag says when it is

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/billingplans/billingplans/store"
+	"github.com/billingplans/billingplans/views"
+)
+
+// render writes component as an HTML page with status. The component renders
+// into a buffer first, so a failure half-way returns an error (and the error
+// page) instead of sending half a page. Pages carry account data, so no cache
+// may keep them.
+func (s *Server) render(c echo.Context, status int, component templ.Component) error {
+	var buf bytes.Buffer
+	if err := component.Render(c.Request().Context(), &buf); err != nil {
+		return fmt.Errorf("web: render %s: %w", c.Path(), err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page returns the layout's view model for a page titled title in sidebar
+// section nav (views.NavPlans, ...): the user, their accounts, the CSRF token,
+// and the flash message, which it takes out of the session.
+func (s *Server) page(c echo.Context, title, nav string) views.Page {
+	p := views.Page{Title: title, Nav: nav, CSRF: csrfToken(c), Flash: s.takeFlash(c)}
+	if a := authOf(c); a != nil {
+		p.User = a.user.Name
+		for _, m := range a.memberships {
+			p.Accounts = append(p.Accounts, accountOption(m))
+		}
+		p.CurrentAccount = accountOption(a.current)
+		p.IsAdmin = a.current.IsAdmin()
+	}
+	return p
+}
+
+func accountOption(m store.Membership) views.AccountOption {
+	return views.AccountOption{Code: m.Account.Code, Name: m.Account.Name, Role: string(m.Role)}
+}
+
+// redirectSeeOther answers a form with a redirect to a page (POST, redirect, GET).
+func redirectSeeOther(c echo.Context, path string) error {
+	return c.Redirect(http.StatusSeeOther, path)
+}
