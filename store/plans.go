@@ -1,0 +1,381 @@
+package store
+
+// Reading billing plans: one plan by code, a filtered and sorted page of an
+// account's plans, and the summary cards. Every query is scoped to an account.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// planColumns are the columns scanPlan reads, in order; p is the plans table.
+const planColumns = `p.id, p.account_id, p.code, p.type, p.start_date, p.end_date, p.first_term_months, p.first_term_amount,
+	p.amount, p.region, p.payment_option, p.upfront_amount, p.payment_method, p.created_at, p.created_by, p.suspended,
+	p.activated_at, p.paid_total, p.paid_upfront, p.consumed, p.depleted_at, a.currency`
+
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// scanPlan reads one row of planColumns.
+func scanPlan(row rowScanner) (Plan, error) {
+	var (
+		p                                 Plan
+		start, end, created, option, meth string
+		firstAmount, amount, upfront      int64
+		paid, paidUpfront, consumed       int64
+		activated, depleted               sql.NullString
+		currency                          string
+	)
+	if err := row.Scan(&p.ID, &p.AccountID, &p.Code, &p.Type, &start, &end, &p.FirstTermMonths, &firstAmount,
+		&amount, &p.Region, &option, &upfront, &meth, &created, &p.CreatedBy, &p.Suspended,
+		&activated, &paid, &paidUpfront, &consumed, &depleted, &currency); err != nil {
+		return p, err
+	}
+	c := Currency(currency)
+	p.FirstTermAmount = Money{firstAmount, c}
+	p.Amount, p.UpfrontAmount = Money{amount, c}, Money{upfront, c}
+	p.PaidTotal, p.PaidUpfront, p.Consumed = Money{paid, c}, Money{paidUpfront, c}, Money{consumed, c}
+	p.PaymentOption, p.PaymentMethod = PaymentOption(option), PaymentMethod(meth)
+	var err error
+	if p.StartDate, err = ParseDate(start); err != nil {
+		return p, err
+	}
+	if p.EndDate, err = ParseDate(end); err != nil {
+		return p, err
+	}
+	if p.CreatedAt, err = parseInstant(created); err != nil {
+		return p, err
+	}
+	if p.ActivatedAt, err = parseNullInstant(activated); err != nil {
+		return p, err
+	}
+	if p.DepletedAt, err = parseNullInstant(depleted); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func parseNullInstant(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := parseInstant(s.String)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// FindPlan returns the account's plan with the given code, with its services.
+// It returns an ENOTFOUND error when no plan has that code in that account:
+// another account's plan is not found, exactly as a code that does not exist.
+func (db *DB) FindPlan(ctx context.Context, accountID int64, code string) (Plan, error) {
+	var p Plan
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		p, err = findPlan(ctx, tx, accountID, code)
+		return err
+	})
+	return p, err
+}
+
+// findPlan is FindPlan inside the caller's transaction.
+func findPlan(ctx context.Context, tx *Tx, accountID int64, code string) (Plan, error) {
+	p, err := scanPlan(tx.QueryRowContext(ctx, `SELECT `+planColumns+`
+		FROM plans p JOIN accounts a ON a.id = p.account_id
+		WHERE p.account_id = ? AND p.code = ?`, accountID, code))
+	if err == sql.ErrNoRows {
+		return p, Errorf(ENOTFOUND, "There is no billing plan %s.", code)
+	} else if err != nil {
+		return p, fmt.Errorf("store: find plan %s: %w", code, err)
+	}
+	if err := attachServices(ctx, tx, []*Plan{&p}); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// attachServices loads the services of the given plans in one query, in
+// service name order.
+func attachServices(ctx context.Context, tx *Tx, plans []*Plan) error {
+	if len(plans) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Plan, len(plans))
+	args := make([]any, 0, len(plans))
+	for _, p := range plans {
+		byID[p.ID] = p
+		args = append(args, p.ID)
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT ps.plan_id, s.id, s.code, s.name, s.unit, COALESCE(pk.code, ''), COALESCE(pk.name, ''),
+			ps.price_per_unit, ps.volume, ps.spent
+		FROM plan_services ps
+		JOIN services s ON s.id = ps.service_id
+		LEFT JOIN packages pk ON pk.id = ps.package_id
+		WHERE ps.plan_id IN (?`+strings.Repeat(",?", len(args)-1)+`)
+		ORDER BY s.name, s.code`, args...)
+	if err != nil {
+		return fmt.Errorf("store: find plan services: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			planID        int64
+			ps            PlanService
+			price, volume string
+			spent         int64
+		)
+		if err := rows.Scan(&planID, &ps.Service.ID, &ps.Service.Code, &ps.Service.Name, &ps.Service.Unit,
+			&ps.PackageCode, &ps.PackageName, &price, &volume, &spent); err != nil {
+			return fmt.Errorf("store: find plan services: %w", err)
+		}
+		if ps.PricePerUnit, err = decimal.NewFromString(price); err != nil {
+			return fmt.Errorf("store: price of a plan service: %w", err)
+		}
+		if ps.Volume, err = decimal.NewFromString(volume); err != nil {
+			return fmt.Errorf("store: volume of a plan service: %w", err)
+		}
+		p := byID[planID]
+		ps.Spent = Money{spent, p.Amount.Currency}
+		p.Services = append(p.Services, ps)
+	}
+	return rows.Err()
+}
+
+// PlanSort is a column the plan list can be sorted by.
+type PlanSort string
+
+// The columns the plan list sorts by.
+const (
+	SortByCode   PlanSort = "code"
+	SortByStart  PlanSort = "start"
+	SortByEnd    PlanSort = "end"
+	SortByUsage  PlanSort = "usage"
+	SortByAmount PlanSort = "amount"
+)
+
+// planSortColumns maps each sort to its SQL; usage is consumed per ten
+// thousand of the amount, in integers (an amount up to 9.2e14 minor units
+// cannot overflow it), so no floating point is needed to order by it.
+var planSortColumns = map[PlanSort]string{
+	SortByCode:   "p.code",
+	SortByStart:  "p.start_date",
+	SortByEnd:    "p.end_date",
+	SortByUsage:  "(CASE WHEN p.amount > 0 THEN p.consumed * 10000 / p.amount ELSE 0 END)",
+	SortByAmount: "p.amount",
+}
+
+// PlanFilter selects, sorts and pages an account's plans. Zero fields select
+// everything.
+type PlanFilter struct {
+	// Query matches part of the plan code or plan type, case-insensitively.
+	Query string
+	// Services keeps plans covering any of these service codes.
+	Services []string
+	// Status keeps plans with this status on Today.
+	Status Status
+	// DateField is "start" or "end": the date From and To (inclusive) apply to.
+	DateField string
+	From, To  Date
+	// Sort and Desc order the plans; the plan code breaks ties.
+	Sort PlanSort
+	Desc bool
+	// Offset and Limit page the result; Limit 0 means no limit.
+	Offset, Limit int
+	// Today is the day statuses are judged on, in the account's time zone.
+	Today Date
+}
+
+// statusSQL returns SQL conditions true for an expired and for an active plan
+// p on today (the first argument of each, as its ? placeholders say).
+const (
+	expiredSQL = `(p.end_date < ? OR (p.amount > 0 AND p.consumed >= p.amount))`
+	activeSQL  = `(NOT ` + expiredSQL + ` AND p.start_date <= ? AND p.activated_at IS NOT NULL AND p.suspended = 0)`
+)
+
+// where returns the filter's WHERE clause for plans p of the account, and its arguments.
+func (f PlanFilter) where(accountID int64) (string, []any) {
+	conds := []string{"p.account_id = ?"}
+	args := []any{accountID}
+	today := f.Today.String()
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + escapeLike(strings.ToLower(q)) + "%"
+		conds = append(conds, `(LOWER(p.code) LIKE ? ESCAPE '\' OR LOWER(p.type) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like)
+	}
+	if len(f.Services) > 0 {
+		conds = append(conds, `EXISTS (SELECT 1 FROM plan_services ps JOIN services s ON s.id = ps.service_id
+			WHERE ps.plan_id = p.id AND s.code IN (?`+strings.Repeat(",?", len(f.Services)-1)+`))`)
+		for _, s := range f.Services {
+			args = append(args, s)
+		}
+	}
+	switch f.Status {
+	case StatusExpired:
+		conds = append(conds, expiredSQL)
+		args = append(args, today)
+	case StatusActive:
+		conds = append(conds, activeSQL)
+		args = append(args, today, today)
+	case StatusInactive:
+		conds = append(conds, `NOT `+expiredSQL+` AND NOT `+activeSQL)
+		args = append(args, today, today, today)
+	}
+	col := "p.start_date"
+	if f.DateField == "end" {
+		col = "p.end_date"
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, col+" >= ?")
+		args = append(args, f.From.String())
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, col+" <= ?")
+		args = append(args, f.To.String())
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// escapeLike escapes LIKE's wildcards in s, so that they match themselves.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// FindPlans returns a page of the account's plans that the filter selects, with
+// their services, and the number of plans it selects in all.
+func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) ([]Plan, int, error) {
+	var (
+		plans []Plan
+		total int
+	)
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		plans, total, err = findPlans(ctx, tx, accountID, f)
+		return err
+	})
+	return plans, total, err
+}
+
+func findPlans(ctx context.Context, tx *Tx, accountID int64, f PlanFilter) ([]Plan, int, error) {
+	where, args := f.where(accountID)
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM plans p WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: count plans: %w", err)
+	}
+	col, ok := planSortColumns[f.Sort]
+	if !ok {
+		col = planSortColumns[SortByStart]
+	}
+	dir := "ASC"
+	if f.Desc {
+		dir = "DESC"
+	}
+	order := col + " " + dir + ", p.code " + dir
+	if col == "p.code" {
+		order = "p.code " + dir
+	}
+	limit := ""
+	if f.Limit > 0 {
+		limit = fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	}
+	// The page's ids come from the index first, and only those rows are read:
+	// a deep page skips index entries, not whole rows.
+	rows, err := tx.QueryContext(ctx, `SELECT `+planColumns+`
+		FROM plans p JOIN accounts a ON a.id = p.account_id
+		WHERE p.id IN (SELECT p.id FROM plans p WHERE `+where+` ORDER BY `+order+limit+`)
+		ORDER BY `+order, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: find plans: %w", err)
+	}
+	defer rows.Close()
+	var plans []Plan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: find plans: %w", err)
+		}
+		plans = append(plans, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("store: find plans: %w", err)
+	}
+	ptrs := make([]*Plan, len(plans))
+	for i := range plans {
+		ptrs[i] = &plans[i]
+	}
+	if err := attachServices(ctx, tx, ptrs); err != nil {
+		return nil, 0, err
+	}
+	return plans, total, nil
+}
+
+// PlanSummary returns the four summary cards of the account's plan list on
+// today: counts by status, total spent with this month's and last month's
+// spend to the same day, total plan amount and what the Active plans have left.
+func (db *DB) PlanSummary(ctx context.Context, accountID int64, currency Currency, today Date) (Summary, error) {
+	s := Summary{}
+	err := db.view(ctx, func(tx *Tx) error {
+		t := today.String()
+		var expired, active, all, consumed, amount, remaining int64
+		err := tx.QueryRowContext(ctx, `
+			SELECT COALESCE(SUM(CASE WHEN `+expiredSQL+` THEN 1 ELSE 0 END), 0),
+				COALESCE(SUM(CASE WHEN `+activeSQL+` THEN 1 ELSE 0 END), 0),
+				COUNT(*), COALESCE(SUM(p.consumed), 0), COALESCE(SUM(p.amount), 0),
+				COALESCE(SUM(CASE WHEN `+activeSQL+` AND p.amount > p.consumed THEN p.amount - p.consumed ELSE 0 END), 0)
+			FROM plans p WHERE p.account_id = ?`, t, t, t, t, t, accountID).
+			Scan(&expired, &active, &all, &consumed, &amount, &remaining)
+		if err != nil {
+			return fmt.Errorf("store: plan summary: %w", err)
+		}
+		s.Expired, s.Active, s.Inactive = int(expired), int(active), int(all-expired-active)
+		s.TotalSpent, s.TotalAmount, s.RemainingActive = Money{consumed, currency}, Money{amount, currency}, Money{remaining, currency}
+		thisFrom, thisTo, lastFrom, lastTo := MonthSpans(today)
+		spend := func(from, to Date) (Money, error) {
+			var n int64
+			err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM account_daily_spend
+				WHERE account_id = ? AND source = 'plan' AND day >= ? AND day <= ?`, accountID, from.String(), to.String()).Scan(&n)
+			if err != nil {
+				return Money{}, fmt.Errorf("store: plan spend: %w", err)
+			}
+			return Money{n, currency}, nil
+		}
+		if s.SpentThisMonth, err = spend(thisFrom, thisTo); err != nil {
+			return err
+		}
+		s.SpentLastMonth, err = spend(lastFrom, lastTo)
+		return err
+	})
+	return s, err
+}
+
+// FindAccountServices returns the services any of the account's plans cover,
+// in name order: the choices of the plan list's service filter.
+func (db *DB) FindAccountServices(ctx context.Context, accountID int64) ([]Service, error) {
+	var out []Service
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT s.id, s.code, s.name, s.unit FROM services s
+			WHERE EXISTS (SELECT 1 FROM plan_services ps JOIN plans p ON p.id = ps.plan_id
+				WHERE ps.service_id = s.id AND p.account_id = ?)
+			ORDER BY s.name, s.code`, accountID)
+		if err != nil {
+			return fmt.Errorf("store: find account services: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s Service
+			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.Unit); err != nil {
+				return fmt.Errorf("store: find account services: %w", err)
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
