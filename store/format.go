@@ -13,6 +13,7 @@ package store
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/currency"
@@ -75,11 +76,25 @@ func (m Money) String() string {
 // currencySymbol returns the symbol of c in displayLanguage ("$", "₫", "¥"), or
 // false when x/text does not know the currency.
 func currencySymbol(c Currency) (string, bool) {
-	unit, err := currency.ParseISO(string(c))
-	if err != nil {
-		return "", false
+	if s, ok := currencySymbols.Load(c); ok {
+		sym := s.(symbol)
+		return sym.text, sym.known
 	}
-	return printer.Sprint(currency.NarrowSymbol(unit)), true
+	var sym symbol
+	if unit, err := currency.ParseISO(string(c)); err == nil {
+		sym = symbol{printer.Sprint(currency.NarrowSymbol(unit)), true}
+	}
+	currencySymbols.Store(c, sym)
+	return sym.text, sym.known
+}
+
+// currencySymbols caches currencySymbol: a page of a long chart formats
+// hundreds of amounts, and looking the symbol up is most of the cost of each.
+var currencySymbols sync.Map // Currency -> symbol
+
+type symbol struct {
+	text  string
+	known bool
 }
 
 // FormatDecimal returns d with its integer digits grouped by thousands and all

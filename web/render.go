@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -17,13 +18,25 @@ import (
 // page) instead of sending half a page. Pages carry account data, so no cache
 // may keep them.
 func (s *Server) render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		// A buffer that grew for an unusually large page is let go, so the
+		// pool does not keep megabytes per goroutine.
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("web: render %s: %w", c.Path(), err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+// renderBuffers reuses the buffers pages are rendered into: a page is written
+// out before its buffer returns to the pool.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // page returns the layout's view model for a page titled title in sidebar
 // section nav (views.NavPlans, ...): the user, their accounts, the CSRF token,

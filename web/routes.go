@@ -42,6 +42,19 @@ func (s *Server) routes() {
 	e.GET("/", s.home, signedIn)
 	e.POST("/account", s.switchAccount, signedIn)
 	e.GET("/billing/plans", s.listPlans, signedIn)
+	e.GET("/billing/plans/:code", s.showPlan, signedIn)
+	e.GET("/billing/plans.csv", s.exportPlansCSV, signedIn)
+	e.GET("/billing", s.overview, signedIn)
+	e.GET(creditHistoryPath, s.creditHistory, signedIn)
+	e.GET(creditHistoryCSVPath, s.exportCreditHistoryCSV, signedIn)
+
+	// The usage API: an API key instead of a session, and its own body limit.
+	api := e.Group("/api/v1", s.requireAPIKey, middleware.BodyLimit(apiBodyLimit))
+	api.POST("/usage", s.postUsage)
+	e.GET("/billing/plans/:code/pay", s.payForm, signedIn, s.requireAdmin)
+	e.POST("/billing/plans/:code/pay", s.pay, signedIn, s.requireAdmin)
+	e.GET("/billing/plans/:code/renew", s.renewForm, signedIn, s.requireAdmin)
+	e.POST("/billing/plans/:code/renew", s.renew, signedIn, s.requireAdmin)
 }
 
 // healthz answers 200 "ok" when the database answers a query.

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/billingplans/billingplans/store"
+)
+
+// planBenchPlans is the size of the benchmark's account; planBenchAccounts
+// accounts of that size make the database.
+const (
+	planBenchPlans    = 20_000
+	planBenchAccounts = 5
+)
+
+// mustPlanBench returns a server on a database of 100,000 plans, 20,000 of
+// them in account BIG0, and the cookies of an admin of BIG0 signed in. The
+// helpers of helpers_test.go take a *testing.T, so this one signs in by hand.
+func mustPlanBench(b *testing.B) (*Server, []*http.Cookie) {
+	b.Helper()
+	db, err := store.Open(filepath.Join(b.TempDir(), "billing.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.Now = func() time.Time { return testNow }
+	ctx := context.Background()
+	f := store.ImportFile{
+		Users: []store.ImportUser{{Email: "bench@example.com", Name: "Bench", Password: planListPassword,
+			Memberships: []store.ImportMembership{{Account: "BIG0", Role: "admin"}}}},
+	}
+	for i := range planBenchAccounts {
+		f.Accounts = append(f.Accounts, store.ImportAccount{Code: fmt.Sprintf("BIG%d", i), Name: fmt.Sprintf("Big %d", i), Currency: "VND"})
+	}
+	for _, s := range []string{"gpu", "llm", "storage", "notebook"} {
+		f.Services = append(f.Services, store.ImportService{Code: s, Name: "Service " + s, Unit: "hour", ListPrices: map[string]string{"VND": "1000"}})
+	}
+	if _, err := db.Import(ctx, f); err != nil {
+		b.Fatal(err)
+	}
+	for i := range planBenchAccounts {
+		if err := db.BulkPlans(ctx, fmt.Sprintf("BIG%d", i), planBenchPlans); err != nil {
+			b.Fatal(err)
+		}
+	}
+	srv, err := New(db, Config{SessionKeys: []string{testSessionKey}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	jar := map[string]*http.Cookie{}
+	do := func(req *http.Request) *httptest.ResponseRecorder {
+		for _, c := range jar {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		srv.Echo.ServeHTTP(rec, req)
+		for _, c := range rec.Result().Cookies() {
+			jar[c.Name] = c
+		}
+		return rec
+	}
+	do(httptest.NewRequest(http.MethodGet, "/login", nil))
+	form := url.Values{"email": {"bench@example.com"}, "password": {planListPassword}, "_csrf": {jar["_csrf"].Value}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if rec := do(req); rec.Code != http.StatusSeeOther {
+		b.Fatalf("sign in: status %d", rec.Code)
+	}
+	var cookies []*http.Cookie
+	for _, c := range jar {
+		cookies = append(cookies, c)
+	}
+	return srv, cookies
+}
+
+// BenchmarkPlanList serves the plan list, 50 rows a page, from an account of
+// 20,000 plans in a database of 100,000, through the real Echo instance, on
+// the first page and on page 400 (the last of the whole list; a filtered list
+// has fewer pages, so page 400 shows its last page after finding it is past
+// the end). Besides ns/op it reports the median and the 99th percentile of the
+// requests, in milliseconds.
+func BenchmarkPlanList(b *testing.B) {
+	srv, cookies := mustPlanBench(b)
+	for _, filter := range []string{"", "status=active&", "q=gpu&"} {
+		for _, page := range []int{1, 400} {
+			name := fmt.Sprintf("%spage=%d", filter, page)
+			path := "/billing/plans?" + filter + "per_page=50"
+			if page > 1 {
+				path = fmt.Sprintf("/billing/plans?%spage=%d&per_page=50", filter, page)
+			}
+			b.Run(name, func(b *testing.B) {
+				var times []time.Duration
+				for b.Loop() {
+					req := httptest.NewRequest(http.MethodGet, path, nil)
+					for _, c := range cookies {
+						req.AddCookie(c)
+					}
+					rec := httptest.NewRecorder()
+					start := time.Now()
+					srv.Echo.ServeHTTP(rec, req)
+					times = append(times, time.Since(start))
+					if rec.Code != http.StatusOK {
+						b.Fatalf("%s: status %d", path, rec.Code)
+					}
+				}
+				slices.Sort(times)
+				ms := func(q float64) float64 {
+					return float64(times[min(len(times)-1, int(q*float64(len(times))))]) / float64(time.Millisecond)
+				}
+				b.ReportMetric(ms(0.50), "p50-ms")
+				b.ReportMetric(ms(0.99), "p99-ms")
+			})
+		}
+	}
+}
