@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
@@ -29,6 +30,9 @@ type DB struct {
 
 	read  *sql.DB
 	write *sql.DB
+
+	// summaries caches PlanSummary per account and day (see there).
+	summaries sync.Map
 }
 
 // Tx is a transaction with the instant it began, so that every rule applied in

@@ -206,8 +206,11 @@ func (f PlanFilter) where(accountID int64) (string, []any) {
 	args := []any{accountID}
 	today := f.Today.String()
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + escapeLike(strings.ToLower(q)) + "%"
-		conds = append(conds, `(LOWER(p.code) LIKE ? ESCAPE '\' OR LOWER(p.type) LIKE ? ESCAPE '\')`)
+		// SQLite's LIKE ignores the case of ASCII letters already (LOWER() would
+		// cost a function call a row and know no more letters); PostgreSQL
+		// needs ILIKE here.
+		like := "%" + escapeLike(q) + "%"
+		conds = append(conds, `(p.code LIKE ? ESCAPE '\' OR p.type LIKE ? ESCAPE '\')`)
 		args = append(args, like, like)
 	}
 	if len(f.Services) > 0 {
@@ -319,39 +322,96 @@ func findPlans(ctx context.Context, tx *Tx, accountID int64, f PlanFilter) ([]Pl
 // PlanSummary returns the four summary cards of the account's plan list on
 // today: counts by status, total spent with this month's and last month's
 // spend to the same day, total plan amount and what the Active plans have left.
+// The answer is cached per account and day until any of the account's plans
+// changes (accounts.plans_version, kept by triggers), so the cards cost one
+// indexed read however many plans the account has.
 func (db *DB) PlanSummary(ctx context.Context, accountID int64, currency Currency, today Date) (Summary, error) {
-	s := Summary{}
+	var s Summary
 	err := db.view(ctx, func(tx *Tx) error {
-		t := today.String()
-		var expired, active, all, consumed, amount, remaining int64
-		err := tx.QueryRowContext(ctx, `
-			SELECT COALESCE(SUM(CASE WHEN `+expiredSQL+` THEN 1 ELSE 0 END), 0),
-				COALESCE(SUM(CASE WHEN `+activeSQL+` THEN 1 ELSE 0 END), 0),
-				COUNT(*), COALESCE(SUM(p.consumed), 0), COALESCE(SUM(p.amount), 0),
-				COALESCE(SUM(CASE WHEN `+activeSQL+` AND p.amount > p.consumed THEN p.amount - p.consumed ELSE 0 END), 0)
-			FROM plans p WHERE p.account_id = ?`, t, t, t, t, t, accountID).
-			Scan(&expired, &active, &all, &consumed, &amount, &remaining)
-		if err != nil {
+		var version int64
+		if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
 			return fmt.Errorf("store: plan summary: %w", err)
 		}
-		s.Expired, s.Active, s.Inactive = int(expired), int(active), int(all-expired-active)
-		s.TotalSpent, s.TotalAmount, s.RemainingActive = Money{consumed, currency}, Money{amount, currency}, Money{remaining, currency}
-		thisFrom, thisTo, lastFrom, lastTo := MonthSpans(today)
-		spend := func(from, to Date) (Money, error) {
-			var n int64
-			err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM account_daily_spend
-				WHERE account_id = ? AND source = 'plan' AND day >= ? AND day <= ?`, accountID, from.String(), to.String()).Scan(&n)
-			if err != nil {
-				return Money{}, fmt.Errorf("store: plan spend: %w", err)
-			}
-			return Money{n, currency}, nil
+		key := summaryKey{accountID, today}
+		if c, ok := db.summaries.Load(key); ok && c.(cachedSummary).version == version {
+			s = c.(cachedSummary).summary
+			return nil
 		}
-		if s.SpentThisMonth, err = spend(thisFrom, thisTo); err != nil {
+		var err error
+		if s, err = planSummary(ctx, tx, accountID, currency, today); err != nil {
 			return err
 		}
-		s.SpentLastMonth, err = spend(lastFrom, lastTo)
-		return err
+		db.summaries.Store(key, cachedSummary{version, s})
+		return nil
 	})
+	return s, err
+}
+
+type summaryKey struct {
+	account int64
+	today   Date
+}
+
+type cachedSummary struct {
+	version int64
+	summary Summary
+}
+
+// planSummary computes PlanSummary from the plans and the daily spend.
+func planSummary(ctx context.Context, tx *Tx, accountID int64, currency Currency, today Date) (Summary, error) {
+	s := Summary{}
+	t := today.String()
+	// Each plan's status is decided once, then the statuses are counted.
+	rows, err := tx.QueryContext(ctx, `
+		SELECT status, COUNT(*), COALESCE(SUM(consumed), 0), COALESCE(SUM(amount), 0),
+			COALESCE(SUM(CASE WHEN amount > consumed THEN amount - consumed ELSE 0 END), 0)
+		FROM (SELECT CASE WHEN `+expiredSQL+` THEN 'expired' WHEN `+activeSQL+` THEN 'active' ELSE 'inactive' END AS status,
+				p.consumed, p.amount
+			FROM plans p WHERE p.account_id = ?) AS by_plan
+		GROUP BY status`, t, t, t, accountID)
+	if err != nil {
+		return s, fmt.Errorf("store: plan summary: %w", err)
+	}
+	defer rows.Close()
+	var consumed, amount int64
+	for rows.Next() {
+		var (
+			status             string
+			n, c, a, remaining int64
+		)
+		if err := rows.Scan(&status, &n, &c, &a, &remaining); err != nil {
+			return s, fmt.Errorf("store: plan summary: %w", err)
+		}
+		consumed, amount = consumed+c, amount+a
+		switch Status(status) {
+		case StatusExpired:
+			s.Expired = int(n)
+		case StatusActive:
+			s.Active = int(n)
+			s.RemainingActive = Money{remaining, currency}
+		default:
+			s.Inactive = int(n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s, fmt.Errorf("store: plan summary: %w", err)
+	}
+	s.TotalSpent, s.TotalAmount = Money{consumed, currency}, Money{amount, currency}
+	s.RemainingActive.Currency = currency
+	thisFrom, thisTo, lastFrom, lastTo := MonthSpans(today)
+	spend := func(from, to Date) (Money, error) {
+		var n int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM account_daily_spend
+			WHERE account_id = ? AND source = 'plan' AND day >= ? AND day <= ?`, accountID, from.String(), to.String()).Scan(&n)
+		if err != nil {
+			return Money{}, fmt.Errorf("store: plan spend: %w", err)
+		}
+		return Money{n, currency}, nil
+	}
+	if s.SpentThisMonth, err = spend(thisFrom, thisTo); err != nil {
+		return s, err
+	}
+	s.SpentLastMonth, err = spend(lastFrom, lastTo)
 	return s, err
 }
 

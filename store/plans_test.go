@@ -176,3 +176,31 @@ func TestPlanSummaryAgreesWithThePlans(t *testing.T) {
 		t.Error("the fixture must have spend last month and Active plans, or this test proves little")
 	}
 }
+
+func TestPlanSummaryCacheFollowsEveryChange(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	ctx := context.Background()
+	today := NewDate(2026, 11, 10)
+	id := f.plan(t, "BP-1", "2026-11-01", "2026-11-30", 1_000_000, map[string]string{"gpu": "1000"})
+	before, err := f.db.PlanSummary(ctx, f.account, VND, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Active != 1 || before.TotalSpent.Minor != 0 {
+		t.Fatalf("before: %+v", before)
+	}
+	MustApply(t, f.db, ev("e1", "gpu", "3", "2026-11-09T10:00:00+07:00"))
+	after, _ := f.db.PlanSummary(ctx, f.account, VND, today)
+	if after.TotalSpent.Minor != 3000 || after.RemainingActive.Minor != 997_000 {
+		t.Errorf("after usage: spent %d, remaining %d; want 3000 and 997000 (a stale cache?)", after.TotalSpent.Minor, after.RemainingActive.Minor)
+	}
+	// A change made outside the store's code still shows: the version is kept by triggers.
+	MustExec(t, f.db, `UPDATE plans SET suspended = 1 WHERE id = ?`, id)
+	if s, _ := f.db.PlanSummary(ctx, f.account, VND, today); s.Active != 0 || s.Inactive != 1 {
+		t.Errorf("after suspending: %d active, %d inactive; want 0 and 1", s.Active, s.Inactive)
+	}
+	// Another day is another answer: the plan has ended by then.
+	if s, _ := f.db.PlanSummary(ctx, f.account, VND, NewDate(2026, 12, 1)); s.Expired != 1 {
+		t.Errorf("on 1 December: %d expired, want 1", s.Expired)
+	}
+}
