@@ -492,3 +492,47 @@ func TestBrowserRenewMovesTheEndDate(t *testing.T) {
 		t.Errorf("after renewing the end date is %q (was %q), want %q", got, oldEnd, newEnd)
 	}
 }
+
+// TestBrowserREADMEScreenshots renews the README's screenshots from the demo
+// data that `make run` loads. It runs only when asked:
+//
+//	BILLINGPLANS_README_SHOTS=1 go test -run READMEScreenshots ./cmd/billingplans/
+func TestBrowserREADMEScreenshots(t *testing.T) {
+	if os.Getenv("BILLINGPLANS_README_SHOTS") == "" {
+		t.Skip("set BILLINGPLANS_README_SHOTS=1 to renew docs/screenshots")
+	}
+	mustChromium(t)
+	bin := mustBinary(t)
+	cmd := exec.Command(bin, "serve", "--db", filepath.Join(t.TempDir(), "demo.db"), "--addr", "127.0.0.1:0", "--seed-if-empty")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
+	var url string
+	for lines := bufio.NewScanner(stdout); lines.Scan(); {
+		if _, rest, ok := strings.Cut(lines.Text(), "serving on "); ok {
+			url, _, _ = strings.Cut(rest, " ")
+			go io.Copy(io.Discard, stdout)
+			break
+		}
+	}
+	srv := &e2eServer{URL: url}
+	ctx := mustBrowser(t, 1440, 900)
+	mustDo(t, ctx, "sign in", signIn(srv, store.DemoLogins[0].Email, store.DemoLogins[0].Password))
+	mustDo(t, ctx, "find an active plan", chromedp.Navigate(url+"/billing/plans?status=active&sort=usage"), chromedp.WaitVisible(tid("plan-code")))
+	active := mustGet(t, ctx, "first plan", chromedp.Text(tid("plan-code")))
+	for _, shot := range []struct{ name, path string }{
+		{"plan-list.png", "/billing/plans"},
+		{"plan-detail.png", "/billing/plans/" + active},
+	} {
+		mustDo(t, ctx, "open "+shot.path, chromedp.Navigate(url+shot.path), chromedp.WaitVisible(tid("page-title")))
+		png := mustGet(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", shot.name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
