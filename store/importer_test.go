@@ -158,7 +158,7 @@ func TestImportExample(t *testing.T) {
 		MustImportRow(t, db, map[string]string{
 			"id": "1", "code": "acme", "name": "Acme AI", "currency": "VND", "timezone": "Asia/Ho_Chi_Minh",
 			"topup_balance": "10000000", "uncovered": "0",
-		}, `SELECT * FROM accounts`)
+		}, `SELECT id, code, name, currency, timezone, topup_balance, uncovered FROM accounts`)
 		MustImportRow(t, db, map[string]string{
 			"id": "1", "account_id": "1", "amount": "10000000", "at": "2026-09-30T17:00:00.000000000Z",
 		}, `SELECT * FROM topups`)

@@ -16,8 +16,10 @@ import (
 // server on loopback (httptest.NewServer and net/http's client, keep-alive),
 // as a metering producer would, into the world of history_test.go with plans
 // too large to run out. Each event is a new id of one of three services at a
-// random instant of March. It reports events per second, and the 50th and
-// 99th percentile latency of a request.
+// random instant of the hour the request reports (requests go through March
+// hour by hour), drawn from plans, a voucher, top-up credit or uncovered. It
+// reports events per second, and the 50th and 99th percentile latency of a
+// request.
 func BenchmarkUsageAPI(b *testing.B) {
 	const perRequest = 1000
 	db, srv := MustBenchWorld(b)
@@ -32,8 +34,12 @@ func BenchmarkUsageAPI(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	services := []string{"gpu-h100", "storage", "notebook"}
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	n := 0
+	n, requests := 0, 0
 	body := func() string {
+		// A request is one metering flush: the usage of the last hour. The
+		// hours run through 1–19 March and start over.
+		hour := base.Add(time.Duration(requests%(19*24)) * time.Hour)
+		requests++
 		var sb strings.Builder
 		sb.WriteString(`{"events":[`)
 		for i := range perRequest {
@@ -41,7 +47,7 @@ func BenchmarkUsageAPI(b *testing.B) {
 				sb.WriteByte(',')
 			}
 			n++
-			at := base.Add(time.Duration(rng.IntN(19*24*3600)) * time.Second).Format(time.RFC3339)
+			at := hour.Add(time.Duration(rng.IntN(3600)) * time.Second).Format(time.RFC3339)
 			fmt.Fprintf(&sb, `{"id":"bench-%d","service":%q,"quantity":"%d.%d","at":%q}`, n, services[rng.IntN(3)], 1+rng.IntN(9), rng.IntN(10), at)
 		}
 		sb.WriteString(`]}`)

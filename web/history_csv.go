@@ -36,7 +36,7 @@ func (s *Server) exportCreditHistoryCSV(c echo.Context) error {
 	res := c.Response()
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="credit-history-%s-%s.csv"`, safeFileName(r.account.Code), r.today))
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="credit-history-%s-%s.csv"`, historyFileName(r.account.Code), r.today))
 	h.Set("Cache-Control", "no-store")
 
 	w := csv.NewWriter(res)
@@ -82,32 +82,32 @@ func historyCSVRecord(r views.HistoryRow) []string {
 	return []string{
 		r.Day.String(),
 		r.At.In(r.Location).Format(time.RFC3339),
-		csvText(r.Service),
-		csvText(r.Source.Label()),
-		csvText(r.Description()),
-		csvText(r.Code),
-		csvText(r.StatusLabel()),
+		historyCSVText(r.Service),
+		historyCSVText(r.Source.Label()),
+		historyCSVText(r.Description()),
+		historyCSVText(r.Code),
+		historyCSVText(r.StatusLabel()),
 		quantity,
-		csvText(r.Unit),
+		historyCSVText(r.Unit),
 		unitPrice,
 		r.Amount.Plain(),
 		string(r.Amount.Currency),
 	}
 }
 
-// csvText guards a text cell against formula injection: a spreadsheet runs a
+// historyCSVText guards a text cell against formula injection: a spreadsheet runs a
 // cell that starts with = + - @ (or a tab or carriage return before one) as a
 // formula, so such a cell gets a leading apostrophe and is shown as text.
-func csvText(s string) string {
+func historyCSVText(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}
 	return s
 }
 
-// safeFileName keeps the letters, digits, dots, dashes and underscores of s,
+// historyFileName keeps the letters, digits, dots, dashes and underscores of s,
 // for a file name in a Content-Disposition header.
-func safeFileName(s string) string {
+func historyFileName(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':

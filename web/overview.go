@@ -30,9 +30,9 @@ func overviewPage(p views.Page, o store.Overview) views.OverviewPage {
 	m := views.OverviewPage{
 		Page: p, Today: o.Today, MonthFrom: o.MonthFrom, AtRiskDays: store.AtRiskDays,
 		Balances: []views.OverviewBalance{
-			{Source: store.SourcePlan, Label: "Billing plans", Note: countOf(len(o.Plans), "active plan", "active plans"),
+			{Source: store.SourcePlan, Label: "Billing plans", Note: overviewCount(len(o.Plans), "active plan", "active plans"),
 				Balance: o.PlanCredit, SpentThisMonth: spent(store.SourcePlan)},
-			{Source: store.SourceVoucher, Label: "Vouchers", Note: countOf(len(o.Vouchers), "valid voucher", "valid vouchers"),
+			{Source: store.SourceVoucher, Label: "Vouchers", Note: overviewCount(len(o.Vouchers), "valid voucher", "valid vouchers"),
 				Balance: o.VoucherCredit, SpentThisMonth: spent(store.SourceVoucher)},
 			{Source: store.SourceTopup, Label: "Top-up credit", Balance: o.TopupCredit, SpentThisMonth: spent(store.SourceTopup)},
 			{Source: store.SourceUncovered, Label: "Uncovered (owed, pay-as-you-go)", Balance: o.Uncovered, SpentThisMonth: spent(store.SourceUncovered)},
@@ -55,8 +55,8 @@ func overviewPage(p views.Page, o store.Overview) views.OverviewPage {
 	return m
 }
 
-// countOf returns "1 active plan" or "n active plans".
-func countOf(n int, one, many string) string {
+// overviewCount returns "1 active plan" or "n active plans".
+func overviewCount(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}

@@ -278,6 +278,22 @@ func TestBrowserSignInAndSeeThePlanList(t *testing.T) {
 	}
 }
 
+// mustWaitURL waits until the tab's URL contains part (a form's navigation
+// has landed) and returns it.
+func mustWaitURL(t *testing.T, ctx context.Context, part string) string {
+	t.Helper()
+	var url string
+	for range 100 {
+		url = mustGet(t, ctx, "location", chromedp.Location())
+		if strings.Contains(url, part) && mustGet(t, ctx, "ready", chromedp.Evaluate[bool](`document.readyState === "complete"`)) {
+			return url
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the URL never contained %q: %s", part, url)
+	return ""
+}
+
 // newTab opens a second tab of the same browser (same cookies).
 func newTab(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
@@ -295,9 +311,8 @@ func TestBrowserFiltersSurviveAReloadInANewTab(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#filter-q"), "gpu"),
 		chromedp.SetValue(chromedp.CSS("#filter-status"), "active"),
 		chromedp.Click(tid("apply-filters")),
-		chromedp.WaitVisible(tid("plan-filters")),
 	)
-	url := mustGet(t, ctx, "location", chromedp.Location())
+	url := mustWaitURL(t, ctx, "status=active")
 	if !strings.Contains(url, "q=gpu") || !strings.Contains(url, "status=active") {
 		t.Fatalf("the filters are not in the URL: %s", url)
 	}
@@ -481,7 +496,8 @@ func TestBrowserRenewMovesTheEndDate(t *testing.T) {
 	oldEnd := mustGet(t, ctx, "end date", chromedp.Text(tid("detail-end")))
 	mustDo(t, ctx, "choose a 3-month renewal",
 		chromedp.Click(tid("renew-button")), chromedp.WaitVisible(tid("renew-form")),
-		chromedp.SetValue(tid("renew-term"), "3"), chromedp.Click(tid("renew-preview")), chromedp.WaitVisible(tid("renew-form")))
+		chromedp.SetValue(tid("renew-term"), "3"), chromedp.Click(tid("renew-preview")))
+	mustWaitURL(t, ctx, "term=3")
 	newEnd := mustGet(t, ctx, "new end", chromedp.Text(tid("renew-new-end")))
 	want := store.MustParseDate(e2eToday().AddDays(60).String()).AddDays(1).AddMonths(3).AddDays(-1)
 	if newEnd != want.Time().Format("2 Jan 2006") {
