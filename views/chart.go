@@ -64,6 +64,9 @@ type ChartRect struct {
 type ChartTick struct {
 	X, Y  string
 	Label string
+	// Anchor is the label's text-anchor: the first date starts at its bar and
+	// the last ends at its bar, so neither runs off the chart.
+	Anchor string
 }
 
 // max returns the largest bar total, at least 1 so that empty charts draw.
@@ -148,7 +151,7 @@ func (c Chart) YTicks() []ChartTick {
 	var out []ChartTick
 	for _, part := range []int64{0, 1, 2} {
 		out = append(out, ChartTick{X: units(chartLeft - 6), Y: units(chartTop + plotH - plotH*part/2 + 4),
-			Label: store.Money{Minor: top * part / 2, Currency: c.Currency}.String()})
+			Label: store.Money{Minor: top * part / 2, Currency: c.Currency}.String(), Anchor: "end"})
 	}
 	return out
 }
@@ -168,8 +171,20 @@ func (c Chart) XTicks() []ChartTick {
 		}
 	}
 	var out []ChartTick
-	for _, i := range idx {
-		out = append(out, ChartTick{X: addUnits(frac(plotW, int64(2*i+1), int64(2*n)), chartLeft), Y: units(chartHeight - 8), Label: Date(c.Days[i].Day)})
+	for k, i := range idx {
+		anchor := "middle"
+		if k == 0 {
+			anchor = "start"
+		} else if k == len(idx)-1 {
+			anchor = "end"
+		}
+		x := frac(plotW, int64(2*i+1), int64(2*n))
+		if anchor == "start" {
+			x = frac(plotW, int64(i), int64(n))
+		} else if anchor == "end" {
+			x = frac(plotW, int64(i+1), int64(n))
+		}
+		out = append(out, ChartTick{X: addUnits(x, chartLeft), Y: units(chartHeight - 8), Label: Date(c.Days[i].Day), Anchor: anchor})
 	}
 	return out
 }
