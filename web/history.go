@@ -61,17 +61,7 @@ func parseHistoryQuery(v url.Values, services []string) (historyQuery, historyEr
 	q.Plan = first("plan")
 
 	var unknown []string
-	for _, s := range v["service"] {
-		s = strings.TrimSpace(s)
-		switch {
-		case s == "" || slices.Contains(q.Services, s):
-		case slices.Contains(services, s):
-			q.Services = append(q.Services, s)
-		case !slices.Contains(unknown, s):
-			unknown = append(unknown, s)
-		}
-	}
-	slices.Sort(q.Services)
+	q.Services, unknown = pickServices(v["service"], services)
 	if len(unknown) > 0 {
 		errs["service"] = fmt.Sprintf("There is no service %s; it is ignored.", historyValues(unknown))
 	}

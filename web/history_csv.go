@@ -82,27 +82,17 @@ func historyCSVRecord(r views.HistoryRow) []string {
 	return []string{
 		r.Day.String(),
 		r.At.In(r.Location).Format(time.RFC3339),
-		historyCSVText(r.Service),
-		historyCSVText(r.Source.Label()),
-		historyCSVText(r.Description()),
-		historyCSVText(r.Code),
-		historyCSVText(r.StatusLabel()),
+		csvCell(r.Service),
+		csvCell(r.Source.Label()),
+		csvCell(r.Description()),
+		csvCell(r.Code),
+		csvCell(r.StatusLabel()),
 		quantity,
-		historyCSVText(r.Unit),
+		csvCell(r.Unit),
 		unitPrice,
 		r.Amount.Plain(),
 		string(r.Amount.Currency),
 	}
-}
-
-// historyCSVText guards a text cell against formula injection: a spreadsheet runs a
-// cell that starts with = + - @ (or a tab or carriage return before one) as a
-// formula, so such a cell gets a leading apostrophe and is shown as text.
-func historyCSVText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // historyFileName keeps the letters, digits, dots, dashes and underscores of s,

@@ -81,17 +81,7 @@ func ParsePlanQuery(v url.Values, services []string) (PlanQuery, QueryErrors) {
 	q.Q = first("q")
 
 	var unknown []string
-	for _, s := range v["service"] {
-		s = strings.TrimSpace(s)
-		switch {
-		case s == "" || slices.Contains(q.Services, s):
-		case slices.Contains(services, s):
-			q.Services = append(q.Services, s)
-		case !slices.Contains(unknown, s):
-			unknown = append(unknown, s)
-		}
-	}
-	slices.Sort(q.Services)
+	q.Services, unknown = pickServices(v["service"], services)
 	switch len(unknown) {
 	case 0:
 	case 1:
