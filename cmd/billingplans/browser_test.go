@@ -433,6 +433,12 @@ func TestBrowserScreenshotsAndAccessibility(t *testing.T) {
 		for _, p := range screenshotPages {
 			what := fmt.Sprintf("%s at %dx%d", p.name, size[0], size[1])
 			mustDo(t, ctx, "open "+what, chromedp.Navigate(srv.URL+p.path), chromedp.WaitVisible(tid("page-title")))
+			// Nothing may widen the page past a phone's screen.
+			if wide := mustGet(t, ctx, "page width", chromedp.Evaluate[[]string](`document.documentElement.scrollWidth <= innerWidth ? [] :
+				Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+					.slice(0, 5).map(e => e.tagName + '.' + e.className + ' right=' + Math.round(e.getBoundingClientRect().right))`)); len(wide) > 0 {
+				t.Errorf("%s: the page is wider than the window: %v", what, wide)
+			}
 			png := mustGet(t, ctx, "screenshot "+what, chromedp.FullScreenshot(100))
 			if err := os.WriteFile(filepath.Join(out, fmt.Sprintf("%s-%dx%d.png", p.name, size[0], size[1])), png, 0o644); err != nil {
 				t.Fatal(err)
