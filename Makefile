@@ -3,7 +3,7 @@ GO ?= go
 DB ?= ./data/billing.db
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test bench build generate check-generated fmt-check vet
+.PHONY: run test bench build generate check-generated fmt-check vet loadtest
 
 ## run: create the database, seed demo data when it is empty, serve on $(ADDR)
 run:
@@ -16,6 +16,14 @@ test: vet fmt-check check-generated
 ## bench: the benchmarks behind docs/performance.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./store/... ./web/...
+
+## loadtest: serve a database seeded at $(SCALE) (small, medium or large; seeded once
+## into /tmp) on loopback and measure each page, Pay now, Renew and the usage API
+## at 8, 32 and 128 connections; LOADTEST_FLAGS adds flags (see `billingplans loadtest -h`)
+SCALE ?= medium
+loadtest:
+	$(GO) build -o bin/billingplans ./cmd/billingplans
+	./bin/billingplans loadtest --scale $(SCALE) $(LOADTEST_FLAGS)
 
 build:
 	$(GO) build -o bin/billingplans ./cmd/billingplans

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +32,10 @@ type DB struct {
 	read  *sql.DB
 	write *sql.DB
 
-	// summaries caches PlanSummary per account and day (see there).
-	summaries sync.Map
+	// summaries caches PlanSummary per account and day, accountServices
+	// FindAccountServices per account (see there).
+	summaries       sync.Map
+	accountServices sync.Map
 }
 
 // Tx is a transaction with the instant it began, so that every rule applied in
@@ -62,7 +65,10 @@ func Open(path string) (*DB, error) {
 	db.write.SetMaxOpenConns(1)
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxLifetime(0)
-	if db.read, err = sql.Open("sqlite3", dsn); err != nil {
+	// Readers get a smaller page cache each: there are several of them, and
+	// the operating system caches the file for all.
+	readDSN := strings.Replace(dsn, "_cache_size=-32000", "_cache_size=-8000", 1)
+	if db.read, err = sql.Open("sqlite3", readDSN); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

@@ -36,6 +36,9 @@ type ScaleOptions struct {
 	Days int
 	// Today is the day the data is built around.
 	Today Date
+	// Window is how many days of usage go to the engine at a time (see
+	// scaleWindow, the default when 0).
+	Window int
 }
 
 // ScaleBigAccount is the code of the account that holds ScaleOptions.BigPlans plans.
@@ -79,6 +82,17 @@ type ScaleReport struct {
 // scalePlanChunk is how many plans one Import call (one transaction) writes.
 const scalePlanChunk = 5000
 
+// scaleTypes is how many kinds of plans (of demoPlanTypes) each account buys.
+const scaleTypes = 3
+
+// scaleWindow is how many days of usage SeedScale generates at a time by default: each
+// account's events of the window in time order, then the next account's. The
+// engine reads credit per account and service per batch, so a batch of a few
+// accounts over a few days costs far less than one of dozens of accounts over
+// one day; accounts draw only from their own credit, so each account seeing
+// its own events in time order is all the order the ledger needs.
+const scaleWindow = 7
+
 // scaleUsageShare is the percentage of a plan's daily rate that usage spends
 // on an average day.
 const scaleUsageShare = 55
@@ -86,9 +100,9 @@ const scaleUsageShare = 55
 // SeedScale loads demo data of the size o asks for: the demo catalogue and
 // users (an admin of acme, globex and tanaka, a viewer of acme and globex),
 // the accounts with a voucher and a top-up each, their plans through Import in
-// chunks of 5,000, then o.Events usage events through ApplyUsage, day by day:
-// each day's events are grouped by account, each account's in time order, in
-// batches of at most IngestBatchSize that never span two days. progress, when
+// chunks of 5,000, then o.Events usage events through ApplyUsage, a week at a
+// time: the week's events grouped by account, each account's in time order, in
+// batches of at most IngestBatchSize that never span two weeks. progress, when
 // not nil, is told how far it has got. It fails when the database already
 // holds any of the codes it makes.
 func (db *DB) SeedScale(ctx context.Context, o ScaleOptions, progress func(string)) (ScaleReport, error) {
@@ -97,6 +111,9 @@ func (db *DB) SeedScale(ctx context.Context, o ScaleOptions, progress func(strin
 	}
 	if o.Accounts < 3 || o.Plans < o.Accounts || o.BigPlans < 1 || o.BigPlans > o.Plans-(o.Accounts-1) || o.Days < 1 || o.Events < 0 {
 		return ScaleReport{}, Errorf(EINVALID, "The scale needs at least 3 accounts, a plan for each, and at least a day.")
+	}
+	if o.Window <= 0 {
+		o.Window = scaleWindow
 	}
 	g := newScaleGen(o)
 	rep := ScaleReport{Accounts: o.Accounts, Plans: o.Plans, Usage: IngestReport{Drawn: map[Currency]*Drawn{}}}
@@ -115,6 +132,18 @@ func (db *DB) SeedScale(ctx context.Context, o ScaleOptions, progress func(strin
 	}
 	rep.ImportTime = time.Since(start)
 
+	// Millions of lines grow the indexes far past the 32 MB page cache of the
+	// one writing connection, and each checkpoint rewrites the same hot pages:
+	// for the seed, a larger cache and rarer checkpoints; as they were after.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
+		return rep, fmt.Errorf("store: scale cache size: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 50000`); err != nil {
+		return rep, fmt.Errorf("store: scale checkpoints: %w", err)
+	}
+	defer db.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 1000`)
+	defer db.write.ExecContext(ctx, `PRAGMA cache_size = -32000`)
+
 	start = time.Now()
 	batch := make([]UsageEvent, 0, IngestBatchSize)
 	flush := func() error {
@@ -132,24 +161,25 @@ func (db *DB) SeedScale(ctx context.Context, o ScaleOptions, progress func(strin
 		batch = batch[:0]
 		return nil
 	}
-	for d := range o.Days {
-		day := o.Today.AddDays(d - o.Days)
+	for w := 0; w < o.Days; w += o.Window {
 		for a := range g.accounts {
-			for _, ev := range g.dayEvents(a, d, day) {
-				batch = append(batch, ev)
-				if len(batch) == IngestBatchSize {
-					if err := flush(); err != nil {
-						return rep, err
+			for d := w; d < min(w+o.Window, o.Days); d++ {
+				for _, ev := range g.dayEvents(a, d, o.Today.AddDays(d-o.Days)) {
+					batch = append(batch, ev)
+					if len(batch) == IngestBatchSize {
+						if err := flush(); err != nil {
+							return rep, err
+						}
 					}
 				}
 			}
 		}
-		// A batch never spans two days.
+		// A batch never spans two windows.
 		if err := flush(); err != nil {
 			return rep, err
 		}
-		if (d+1)%30 == 0 || d == o.Days-1 {
-			progress(fmt.Sprintf("usage: day %d of %d, %d events (%s)", d+1, o.Days, rep.Usage.Applied, time.Since(start).Round(time.Second)))
+		if end := min(w+o.Window, o.Days); end/30 != w/30 || end == o.Days {
+			progress(fmt.Sprintf("usage: day %d of %d, %d events (%s)", end, o.Days, rep.Usage.Applied, time.Since(start).Round(time.Second)))
 		}
 	}
 	rep.UsageTime = time.Since(start)
@@ -180,6 +210,9 @@ type scaleAccount struct {
 	rate []int64
 	// sent is how many events it has sent so far.
 	sent int
+	// types are the indexes of the plan types (demoPlanTypes) it buys, and
+	// services the catalogue entries they cover, the ones it uses.
+	types, services []int
 }
 
 func newScaleGen(o ScaleOptions) *scaleGen {
@@ -212,6 +245,15 @@ func newScaleGen(o ScaleOptions) *scaleGen {
 		// Usage in proportion to the plans.
 		sa.events = int(int64(o.Events) * int64(sa.plans) / int64(o.Plans))
 		sa.rate = make([]int64, o.Days)
+		// A customer buys a few kinds of plans and uses what they cover.
+		sa.types = g.rng.Perm(len(demoPlanTypes))[:scaleTypes]
+		for _, t := range sa.types {
+			for _, i := range demoPlanTypes[t].services {
+				if !slices.Contains(sa.services, i) {
+					sa.services = append(sa.services, i)
+				}
+			}
+		}
 		g.accounts = append(g.accounts, sa)
 	}
 	return g
@@ -263,7 +305,7 @@ func (g *scaleGen) importFile() (ImportFile, []ImportPlan) {
 func (g *scaleGen) plan(sa *scaleAccount, code string) ImportPlan {
 	o, rng := g.o, g.rng
 	cur := demoCurrencies[sa.cur]
-	pt := demoPlanTypes[rng.IntN(len(demoPlanTypes))]
+	pt := demoPlanTypes[sa.types[rng.IntN(len(sa.types))]]
 	start := o.Today.AddDays(-o.Days - 60 + rng.IntN(o.Days+120))
 	months := []int{1, 3, 3, 6, 12}[rng.IntN(5)]
 	end := start.AddMonths(months).AddDays(-1)
@@ -326,7 +368,7 @@ func (g *scaleGen) dayEvents(a, d int, day Date) []UsageEvent {
 	midnight := day.Start(sa.loc)
 	events := make([]UsageEvent, 0, n)
 	for _, s := range secs {
-		i := rng.IntN(len(demoCatalogue))
+		i := sa.services[rng.IntN(len(sa.services))]
 		spend := decimal.New(avg*int64(40+rng.IntN(121))/100, -2)
 		q := spend.Div(g.prices[sa.cur][i])
 		if demoCatalogue[i].unit == "token" {

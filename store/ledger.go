@@ -103,6 +103,7 @@ func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult
 		planDay:  map[planDayKey]int64{},
 		planSvc:  map[planSvcKey]*planSvcDelta{},
 	}
+	defer l.close()
 	return l.apply(events)
 }
 
@@ -126,6 +127,29 @@ type ledger struct {
 	nextEventID int64
 	eventRows   [][]any
 	lineRows    [][]any
+
+	// Statements run many times a batch, prepared once.
+	planStmt, carryStmt *sql.Stmt
+}
+
+// stmt prepares q into *st on first use.
+func (l *ledger) stmt(st **sql.Stmt, q string) (*sql.Stmt, error) {
+	if *st == nil {
+		var err error
+		if *st, err = l.tx.PrepareContext(l.ctx, q); err != nil {
+			return nil, fmt.Errorf("store: prepare: %w", err)
+		}
+	}
+	return *st, nil
+}
+
+// close releases the batch's prepared statements.
+func (l *ledger) close() {
+	for _, st := range []*sql.Stmt{l.planStmt, l.carryStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
 
 type ledgerAccount struct {
@@ -421,7 +445,7 @@ func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) erro
 		after = []any{last.end.String(), last.start.String(), last.code}
 	}
 	args := append([]any{serviceID, a.id, a.minDay.String(), a.maxDay.String()}, after...)
-	rows, err := l.tx.QueryContext(l.ctx, `
+	st, err := l.stmt(&l.planStmt, `
 		SELECT p.id, p.code, p.start_date, p.end_date, p.amount, p.consumed, p.activated_at, ps.price_per_unit
 		FROM plans p JOIN plan_services ps ON ps.plan_id = p.id AND ps.service_id = ?
 		WHERE p.account_id = ? AND p.suspended = 0
@@ -429,7 +453,11 @@ func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) erro
 		  AND p.end_date >= ? AND p.start_date <= ?
 		  AND (p.end_date, p.start_date, p.code) > (?, ?, ?)
 		ORDER BY p.end_date, p.start_date, p.code
-		LIMIT `+fmt.Sprint(planPage), args...)
+		LIMIT `+fmt.Sprint(planPage))
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(l.ctx, args...)
 	if err != nil {
 		return fmt.Errorf("store: find plans for usage: %w", err)
 	}
@@ -525,8 +553,11 @@ func (l *ledger) carryOf(k carryKey) (*carry, error) {
 	}
 	c := &carry{}
 	var s string
-	err := l.tx.QueryRowContext(l.ctx, `SELECT remainder FROM ledger_carries WHERE source = ? AND source_id = ? AND service_id = ?`,
-		string(k.source), k.sourceID, k.service).Scan(&s)
+	st, err := l.stmt(&l.carryStmt, `SELECT remainder FROM ledger_carries WHERE source = ? AND source_id = ? AND service_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	err = st.QueryRowContext(l.ctx, string(k.source), k.sourceID, k.service).Scan(&s)
 	switch {
 	case err == sql.ErrNoRows:
 	case err != nil:

@@ -416,13 +416,23 @@ func planSummary(ctx context.Context, tx *Tx, accountID int64, currency Currency
 }
 
 // FindAccountServices returns the services any of the account's plans cover,
-// in name order: the choices of the plan list's service filter.
+// in name order: the choices of the plan list's service filter. The answer is
+// cached per account and plans version, as PlanSummary's is: working it out
+// reads every plan of the account.
 func (db *DB) FindAccountServices(ctx context.Context, accountID int64) ([]Service, error) {
 	var out []Service
 	err := db.view(ctx, func(tx *Tx) error {
+		var version int64
+		if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
+			return fmt.Errorf("store: find account services: %w", err)
+		}
+		if c, ok := db.accountServices.Load(accountID); ok && c.(cachedServices).version == version {
+			out = c.(cachedServices).services
+			return nil
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT s.id, s.code, s.name, s.unit FROM services s
-			WHERE EXISTS (SELECT 1 FROM plan_services ps JOIN plans p ON p.id = ps.plan_id
-				WHERE ps.service_id = s.id AND p.account_id = ?)
+			WHERE s.id IN (SELECT DISTINCT ps.service_id FROM plans p JOIN plan_services ps ON ps.plan_id = p.id
+				WHERE p.account_id = ?)
 			ORDER BY s.name, s.code`, accountID)
 		if err != nil {
 			return fmt.Errorf("store: find account services: %w", err)
@@ -435,7 +445,17 @@ func (db *DB) FindAccountServices(ctx context.Context, accountID int64) ([]Servi
 			}
 			out = append(out, s)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: find account services: %w", err)
+		}
+		db.accountServices.Store(accountID, cachedServices{version, out})
+		return nil
 	})
-	return out, err
+	// Callers get their own slice, so the cached one is never changed.
+	return append([]Service(nil), out...), err
+}
+
+type cachedServices struct {
+	version  int64
+	services []Service
 }

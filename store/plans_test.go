@@ -204,3 +204,43 @@ func TestPlanSummaryCacheFollowsEveryChange(t *testing.T) {
 		t.Errorf("on 1 December: %d expired, want 1", s.Expired)
 	}
 }
+
+func TestFindAccountServicesFollowsNewPlans(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	ctx := context.Background()
+	f.plan(t, "BP-1", "2026-11-01", "2026-11-30", 1_000_000, map[string]string{"gpu": "1000"})
+	names := func() string {
+		svcs, err := f.db.FindAccountServices(ctx, f.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range svcs {
+			out = append(out, s.Code)
+		}
+		return fmt.Sprint(out)
+	}
+	if got := names(); got != "[gpu]" {
+		t.Fatalf("got %s, want [gpu]", got)
+	}
+	// A plan and its services are written in one transaction, as import does.
+	tx, err := f.db.BeginTx(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tx.Exec(`INSERT INTO plans (account_id, code, type, start_date, end_date, first_term_months, first_term_amount, amount,
+		region, payment_option, payment_method, created_at, created_by) VALUES (?, 'BP-2', 't', '2026-11-01', '2026-11-30', 1, 1, 1, 'r', 'postpaid', 'online', 'x', 'x')`, f.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := r.LastInsertId()
+	if _, err := tx.Exec(`INSERT INTO plan_services (plan_id, service_id, price_per_unit) VALUES (?, ?, '1')`, id, f.services["storage"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "[gpu storage]" {
+		t.Errorf("after a new plan: got %s, want [gpu storage] (a stale cache?)", got)
+	}
+}

@@ -36,13 +36,14 @@ type command func(args []string, stdout io.Writer) error
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   runServe,
-		"import":  runImport,
-		"ingest":  runIngest,
-		"seed":    runSeed,
-		"user":    runUser,
-		"apikey":  runAPIKey,
-		"payment": runPayment,
+		"serve":    runServe,
+		"import":   runImport,
+		"ingest":   runIngest,
+		"seed":     runSeed,
+		"user":     runUser,
+		"apikey":   runAPIKey,
+		"payment":  runPayment,
+		"loadtest": runLoadTest,
 	}
 }
 

@@ -19,6 +19,7 @@ func runSeed(args []string, stdout io.Writer) error {
 	fs, dbPath := newFlagSet("seed")
 	o := demoFlags(fs)
 	scale := fs.String("scale", "", "load the data of a load test instead: small, medium or large (--seed applies; the other sizes do not)")
+	window := fs.Int("window", 0, "with --scale: the days of usage applied at a time, each account's in time order (default 7)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the seeding to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,7 +41,7 @@ func runSeed(args []string, stdout io.Writer) error {
 		if so, err = store.ScalePreset(*scale); err != nil {
 			return errors.New(store.ErrorMessage(err))
 		}
-		so.Seed = o.Seed
+		so.Seed, so.Window = o.Seed, *window
 	}
 	db, err := openDB(*dbPath)
 	if err != nil {
