@@ -8,6 +8,9 @@
 //	billingplans ingest  [--db PATH] FILE.jsonl
 //	billingplans seed    [--db PATH] [--seed N] [--accounts N] [--plans N] [--days N]
 //	billingplans user add [--db PATH] --email E --password P --name N --account CODE --role admin|viewer
+//	billingplans apikey create|revoke [--db PATH] ...
+//	billingplans payment confirm|cancel [--db PATH] REFERENCE
+//	billingplans loadtest [flags]
 //
 // Every command takes --db (default ./data/billing.db, or $BILLINGPLANS_DB).
 package main
@@ -49,7 +52,7 @@ func commands() map[string]command {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billingplans serve|import|ingest|seed|user [flags]")
+		fmt.Fprintln(stderr, "usage: billingplans serve|import|ingest|seed|user|apikey|payment|loadtest [flags]")
 		return errors.New("no command given")
 	}
 	cmd, ok := commands()[args[0]]
