@@ -73,3 +73,12 @@ func BarLevel(p decimal.Decimal) string {
 	}
 	return "ok"
 }
+
+// Units returns a unit name for a quantity of it: "hour" for exactly one,
+// "hours" (or "tokens", "GB-months") for any other quantity.
+func Units(unit string, q decimal.Decimal) string {
+	if unit == "" || q.Equal(decimal.NewFromInt(1)) {
+		return unit
+	}
+	return unit + "s"
+}

@@ -111,7 +111,7 @@ func (r HistoryRow) Description() string {
 	var b strings.Builder
 	b.WriteString(Quantity(r.Quantity))
 	b.WriteString(" ")
-	b.WriteString(r.Unit)
+	b.WriteString(Units(r.Unit, r.Quantity))
 	b.WriteString(" of ")
 	b.WriteString(r.Service)
 	b.WriteString(" at ")

@@ -289,18 +289,18 @@ func TestCreditHistoryDescriptionsAndLinks(t *testing.T) {
 	doc.Find(`[data-testid="history-description"]`).Each(func(_ int, s *goquery.Selection) { got = append(got, strings.TrimSpace(s.Text())) })
 	want := []string{
 		"Top-up credit added",
-		"2 hour of GPU Container H100 at ₫52,000/hour",
-		"3 hour of Notebook at ₫20,000/hour",
-		"2 hour of Notebook at ₫20,000/hour",
-		"3 hour of Notebook at ₫20,000/hour",
-		"200 GB-month of Object storage at ₫1,000/GB-month",
-		"7 hour of GPU Container H100 at ₫52,000/hour",
-		"10 hour of GPU Container H100 at ₫52,000/hour",
+		"2 hours of GPU Container H100 at ₫52,000/hour",
+		"3 hours of Notebook at ₫20,000/hour",
+		"2 hours of Notebook at ₫20,000/hour",
+		"3 hours of Notebook at ₫20,000/hour",
+		"200 GB-months of Object storage at ₫1,000/GB-month",
+		"7 hours of GPU Container H100 at ₫52,000/hour",
+		"10 hours of GPU Container H100 at ₫52,000/hour",
 		"Voucher SPRING granted",
-		"100 GB-month of Object storage at ₫1,000/GB-month",
+		"100 GB-months of Object storage at ₫1,000/GB-month",
 		"1 hour of GPU Container H100 at ₫65,000/hour",
-		"5 hour of GPU Container H100 at ₫52,000/hour",
-		"5 hour of GPU Container H100 at ₫52,000/hour",
+		"5 hours of GPU Container H100 at ₫52,000/hour",
+		"5 hours of GPU Container H100 at ₫52,000/hour",
 		"Voucher WELCOME granted",
 		"Top-up credit added",
 	}
@@ -506,9 +506,9 @@ func TestCreditHistoryCSV(t *testing.T) {
 		want := [][]string{
 			historyCSVHeader,
 			{"2026-03-19", "2026-03-19T12:00:00+07:00", "", "Top-up", "Top-up credit added", "", "", "", "", "", "300000", "VND"},
-			{"2026-03-18", "2026-03-18T10:00:00+07:00", "Notebook", "Uncovered", "3 hour of Notebook at ₫20,000/hour", "", "", "3", "hour", "20000", "-60000", "VND"},
-			{"2026-03-18", "2026-03-18T10:00:00+07:00", "Notebook", "Top-up", "2 hour of Notebook at ₫20,000/hour", "", "", "2", "hour", "20000", "-40000", "VND"},
-			{"2026-03-17", "2026-03-17T10:00:00+07:00", "Notebook", "Top-up", "3 hour of Notebook at ₫20,000/hour", "", "", "3", "hour", "20000", "-60000", "VND"},
+			{"2026-03-18", "2026-03-18T10:00:00+07:00", "Notebook", "Uncovered", "3 hours of Notebook at ₫20,000/hour", "", "", "3", "hour", "20000", "-60000", "VND"},
+			{"2026-03-18", "2026-03-18T10:00:00+07:00", "Notebook", "Top-up", "2 hours of Notebook at ₫20,000/hour", "", "", "2", "hour", "20000", "-40000", "VND"},
+			{"2026-03-17", "2026-03-17T10:00:00+07:00", "Notebook", "Top-up", "3 hours of Notebook at ₫20,000/hour", "", "", "3", "hour", "20000", "-60000", "VND"},
 			{"2026-02-01", "2026-02-01T00:00:00+07:00", "", "Top-up", "Top-up credit added", "", "", "", "", "", "100000", "VND"},
 		}
 		if got := MustCSV(t, rec.Body.String()); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -541,7 +541,7 @@ func TestCreditHistoryCSV(t *testing.T) {
 		want := [][]string{
 			historyCSVHeader,
 			{"2026-03-11", "2026-03-11T10:00:00Z", "Notebook", "Uncovered", "1 hour of Notebook at $0.80/hour", "", "", "1", "hour", "0.8", "-0.80", "USD"},
-			{"2026-03-10", "2026-03-10T10:00:00Z", gpuName, "Billing plan", "3 hour of GPU Container H100 at $2.00/hour", "BETA-1", "Active", "3", "hour", "2", "-6.00", "USD"},
+			{"2026-03-10", "2026-03-10T10:00:00Z", gpuName, "Billing plan", "3 hours of GPU Container H100 at $2.00/hour", "BETA-1", "Active", "3", "hour", "2", "-6.00", "USD"},
 		}
 		if fmt.Sprint(records) != fmt.Sprint(want) {
 			t.Errorf("CSV:\n got %q\nwant %q", records, want)
