@@ -17,7 +17,12 @@ import (
 // ships with the sandbox (store.SandboxGateway, test cards in docs/actions.md);
 // a real provider implements store.PaymentGateway and is chosen here, through
 // the server's configuration.
-func (s *Server) paymentGateway() store.PaymentGateway { return store.SandboxGateway{} }
+func (s *Server) paymentGateway() store.PaymentGateway {
+	if s.cfg.PaymentGateway != nil {
+		return s.cfg.PaymentGateway
+	}
+	return store.SandboxGateway{}
+}
 
 // payForm shows the Pay now page of a plan of the current account: the amount
 // due, the pending bank transfers, and a form with a new one-time key, its

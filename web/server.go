@@ -34,6 +34,9 @@ type Config struct {
 	TrustedProxies []string
 	// Logger receives request errors; nil means slog.Default().
 	Logger *slog.Logger
+	// PaymentGateway charges online payments; nil means the sandbox
+	// (store.SandboxGateway), where no money moves and the pay page says so.
+	PaymentGateway store.PaymentGateway
 }
 
 // Server is the billing console: an Echo instance wired to the store.
