@@ -259,18 +259,35 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) ([]P
 		total int
 	)
 	err := db.view(ctx, func(tx *Tx) error {
+		// Without a search, service or date filter the count is one of the
+		// summary cards' (cached); counting 20,000 plans is most of a page.
+		total = -1
+		if f.Query == "" && len(f.Services) == 0 && f.From.IsZero() && f.To.IsZero() {
+			var currency string
+			if err := tx.QueryRowContext(ctx, `SELECT currency FROM accounts WHERE id = ?`, accountID).Scan(&currency); err != nil {
+				return fmt.Errorf("store: find plans: %w", err)
+			}
+			s, err := db.summaryIn(ctx, tx, accountID, Currency(currency), f.Today)
+			if err != nil {
+				return err
+			}
+			total = s.Count(f.Status)
+		}
 		var err error
-		plans, total, err = findPlans(ctx, tx, accountID, f)
+		plans, total, err = findPlans(ctx, tx, accountID, f, total)
 		return err
 	})
 	return plans, total, err
 }
 
-func findPlans(ctx context.Context, tx *Tx, accountID int64, f PlanFilter) ([]Plan, int, error) {
+// findPlans is FindPlans inside the caller's transaction; total is the number
+// of plans the filter selects when the caller knows it, or -1.
+func findPlans(ctx context.Context, tx *Tx, accountID int64, f PlanFilter, total int) ([]Plan, int, error) {
 	where, args := f.where(accountID)
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM plans p WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("store: count plans: %w", err)
+	if total < 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM plans p WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("store: count plans: %w", err)
+		}
 	}
 	col, ok := planSortColumns[f.Sort]
 	if !ok {
@@ -328,23 +345,29 @@ func findPlans(ctx context.Context, tx *Tx, accountID int64, f PlanFilter) ([]Pl
 func (db *DB) PlanSummary(ctx context.Context, accountID int64, currency Currency, today Date) (Summary, error) {
 	var s Summary
 	err := db.view(ctx, func(tx *Tx) error {
-		var version int64
-		if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
-			return fmt.Errorf("store: plan summary: %w", err)
-		}
-		key := summaryKey{accountID, today}
-		if c, ok := db.summaries.Load(key); ok && c.(cachedSummary).version == version {
-			s = c.(cachedSummary).summary
-			return nil
-		}
 		var err error
-		if s, err = planSummary(ctx, tx, accountID, currency, today); err != nil {
-			return err
-		}
-		db.summaries.Store(key, cachedSummary{version, s})
-		return nil
+		s, err = db.summaryIn(ctx, tx, accountID, currency, today)
+		return err
 	})
 	return s, err
+}
+
+// summaryIn is PlanSummary inside the caller's transaction, through the cache.
+func (db *DB) summaryIn(ctx context.Context, tx *Tx, accountID int64, currency Currency, today Date) (Summary, error) {
+	var version int64
+	if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
+		return Summary{}, fmt.Errorf("store: plan summary: %w", err)
+	}
+	key := summaryKey{accountID, today}
+	if c, ok := db.summaries.Load(key); ok && c.(cachedSummary).version == version {
+		return c.(cachedSummary).summary, nil
+	}
+	s, err := planSummary(ctx, tx, accountID, currency, today)
+	if err != nil {
+		return s, err
+	}
+	db.summaries.Store(key, cachedSummary{version, s})
+	return s, nil
 }
 
 type summaryKey struct {

@@ -240,6 +240,19 @@ type Summary struct {
 	RemainingActive Money
 }
 
+// Count returns how many plans have the status, or all of them for "".
+func (s Summary) Count(status Status) int {
+	switch status {
+	case StatusActive:
+		return s.Active
+	case StatusExpired:
+		return s.Expired
+	case StatusInactive:
+		return s.Inactive
+	}
+	return s.Active + s.Expired + s.Inactive
+}
+
 // SpentChange returns the month-over-month change of spend in percent with one
 // decimal, and false when last month's span had no spend (no figure is shown).
 func (s Summary) SpentChange() (decimal.Decimal, bool) {
