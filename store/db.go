@@ -72,8 +72,8 @@ func Open(path string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.read.SetMaxOpenConns(8)
-	db.read.SetMaxIdleConns(8)
+	db.read.SetMaxOpenConns(4)
+	db.read.SetMaxIdleConns(4)
 	if err := db.migrate(); err != nil {
 		db.Close()
 		return nil, err
