@@ -32,7 +32,7 @@ type DB struct {
 	read  *sql.DB
 	write *sql.DB
 
-	// summaries caches PlanSummary per account and day, accountServices
+	// summaries caches PlanSummary per account (for one day), accountServices
 	// FindAccountServices per account (see there).
 	summaries       sync.Map
 	accountServices sync.Map

@@ -358,25 +358,22 @@ func (db *DB) summaryIn(ctx context.Context, tx *Tx, accountID int64, currency C
 	if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
 		return Summary{}, fmt.Errorf("store: plan summary: %w", err)
 	}
-	key := summaryKey{accountID, today}
-	if c, ok := db.summaries.Load(key); ok && c.(cachedSummary).version == version {
+	// One entry an account, for the day and version it was worked out for, so
+	// the cache never outgrows the number of accounts.
+	if c, ok := db.summaries.Load(accountID); ok && c.(cachedSummary).version == version && c.(cachedSummary).today == today {
 		return c.(cachedSummary).summary, nil
 	}
 	s, err := planSummary(ctx, tx, accountID, currency, today)
 	if err != nil {
 		return s, err
 	}
-	db.summaries.Store(key, cachedSummary{version, s})
+	db.summaries.Store(accountID, cachedSummary{version, today, s})
 	return s, nil
-}
-
-type summaryKey struct {
-	account int64
-	today   Date
 }
 
 type cachedSummary struct {
 	version int64
+	today   Date
 	summary Summary
 }
 
