@@ -57,6 +57,7 @@ func runLoadTest(args []string, stdout io.Writer) error {
 	writers := fs.String("writers", "8,64", "the concurrent connections of the Pay now and Renew bursts")
 	apiConns := fs.String("api-conns", "1,4,8", "the concurrent connections of the usage API bursts (1,000 events a request)")
 	only := fs.String("only", "", "run only the bursts whose name contains this")
+	cpuProfile := fs.String("cpuprofile", "", "have the server write a CPU profile of the run to this file (for `go tool pprof`)")
 	fs.Lookup("db").DefValue = "/tmp/billingplans-loadtest-<scale>.db"
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -133,7 +134,11 @@ func runLoadTest(args []string, stdout io.Writer) error {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	server := exec.Command(exe, "serve", "--db", work, "--addr", addr, "--session-keys", hex.EncodeToString(key))
+	serveArgs := []string{"serve", "--db", work, "--addr", addr, "--session-keys", hex.EncodeToString(key)}
+	if *cpuProfile != "" {
+		serveArgs = append(serveArgs, "--cpuprofile", *cpuProfile)
+	}
+	server := exec.Command(exe, serveArgs...)
 	server.Stdout, server.Stderr = io.Discard, os.Stderr
 	if err := server.Start(); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -30,8 +31,20 @@ func runServe(args []string, stdout io.Writer) error {
 	proxies := fs.String("trusted-proxies", os.Getenv("BILLINGPLANS_TRUSTED_PROXIES"), "comma-separated networks (CIDR) of reverse proxies whose X-Forwarded-For names the client (env BILLINGPLANS_TRUSTED_PROXIES)")
 	seedIfEmpty := fs.Bool("seed-if-empty", false, "load the demo data when the database has no account yet")
 	demo := demoFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for `go tool pprof`)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *keys == "" {
 		*keys = os.Getenv("BILLINGPLANS_SESSION_KEYS")
