@@ -36,6 +36,9 @@ type DB struct {
 	// FindAccountServices per account (see there).
 	summaries       sync.Map
 	accountServices sync.Map
+	// historyPlans caches, per account, the plans with lines that the credit
+	// history reads (see historyQuery.plansWithLines).
+	historyPlans sync.Map
 }
 
 // Tx is a transaction with the instant it began, so that every rule applied in

@@ -365,6 +365,8 @@ type historyQuery struct {
 	hiddenVouchers map[int64]bool
 	// streams, once worked out, say where pages read consumption lines from.
 	streams *historyStreams
+	// plans, once read, are what plansWithLines returns.
+	plans *historyPlans
 }
 
 func newHistoryQuery(ctx context.Context, tx *Tx, a Account, f HistoryFilter) (*historyQuery, error) {
@@ -495,9 +497,10 @@ type historyStreams struct {
 	list []historyStream
 }
 
-// maxHistoryStreams bounds the plan and voucher streams a page merges; with
-// more, it scans the account's lines instead.
-const maxHistoryStreams = 32
+// historyStreamLimit bounds the plan and voucher streams a page merges; with
+// more, it scans the account's lines instead. A variable so that tests can
+// take the scanning path on a small ledger.
+var historyStreamLimit = 32
 
 // pageStreams returns where the pages read consumption lines from. Scanning
 // the account's lines in order costs what it skips: nothing when every line
@@ -505,10 +508,10 @@ const maxHistoryStreams = 32
 // expired credit is hidden, and a whole ledger of plan lines to find that no
 // uncovered line is older. So when the filter hides an Expired plan or
 // voucher, or keeps only some sources, a page reads instead each plan and
-// voucher it can show and the pay-as-you-go lines, through their indexes, and
-// merges them: a few index seeks whatever lies between. With more than
-// maxHistoryStreams plans and vouchers it scans after all. A service filter
-// still skips, within each, the lines of other services.
+// voucher it can show that has lines, and the pay-as-you-go lines, through
+// their indexes, and merges them: a few index seeks whatever lies between.
+// With more than historyStreamLimit plans and vouchers it scans after all. A
+// service filter still skips, within each, the lines of other services.
 func (q *historyQuery) pageStreams() (*historyStreams, error) {
 	if q.streams != nil {
 		return q.streams, nil
@@ -518,41 +521,21 @@ func (q *historyQuery) pageStreams() (*historyStreams, error) {
 	if f.PlanID != 0 {
 		return q.streams, nil
 	}
-	hidden := len(q.hiddenVouchers) > 0
-	if f.hidesExpiredPlans() && !hidden {
-		var n int
-		err := q.tx.QueryRowContext(q.ctx, `SELECT COUNT(*) FROM plans p WHERE p.account_id = ? AND `+expiredSQL, q.a.ID, f.Today.String()).Scan(&n)
-		if err != nil {
-			return nil, fmt.Errorf("store: count expired plans: %w", err)
-		}
-		hidden = n > 0
+	plans, few, err := q.plansWithLines()
+	if err != nil {
+		return nil, err
 	}
+	hidden := len(q.hiddenVouchers) > 0 || plans.expired > 0
 	if !hidden && len(f.Sources) == 0 {
 		return q.streams, nil
 	}
 	var list []historyStream
 	if f.hasSource(SourcePlan) {
-		where := `p.account_id = ?`
-		args := []any{q.a.ID}
-		if f.hidesExpiredPlans() {
-			where += ` AND NOT ` + expiredSQL
-			args = append(args, f.Today.String())
+		if !few {
+			return q.streams, nil
 		}
-		rows, err := q.tx.QueryContext(q.ctx, `SELECT p.id FROM plans p WHERE `+where+` LIMIT `+strconv.Itoa(maxHistoryStreams+1), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: find plans of the credit history: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: find plans of the credit history: %w", err)
-			}
+		for _, id := range plans.withLines {
 			list = append(list, historyStream{cond: "c.plan_id = ?", args: []any{id}})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: find plans of the credit history: %w", err)
 		}
 	}
 	if f.hasSource(SourceVoucher) {
@@ -562,7 +545,7 @@ func (q *historyQuery) pageStreams() (*historyStreams, error) {
 			}
 		}
 	}
-	if len(list) > maxHistoryStreams {
+	if len(list) > historyStreamLimit {
 		return q.streams, nil
 	}
 	if f.hasSource(SourceTopup) || f.hasSource(SourceUncovered) {
@@ -571,6 +554,87 @@ func (q *historyQuery) pageStreams() (*historyStreams, error) {
 	}
 	q.streams = &historyStreams{list: list}
 	return q.streams, nil
+}
+
+// historyPlans is what the credit history needs to know of an account's
+// plans, cached per account by historyQuery.plansWithLines.
+type historyPlans struct {
+	version int64 // accounts.plans_version
+	today   Date
+	// expired counts the Expired plans (with expired credit hidden).
+	expired int
+	// withLines are the ids of the plans whose lines can show and that have
+	// drawn a line, at most historyStreamLimit+1 of them.
+	withLines []int64
+}
+
+// historyPlansKey keys the cache of historyPlans: an account, with expired
+// credit shown or hidden.
+type historyPlansKey struct {
+	account     int64
+	showExpired bool
+}
+
+// plansWithLines returns what the history needs to know of the account's
+// plans: how many are Expired (with expired credit hidden), and the ids of
+// those whose lines the filter can show (every plan, or with expired credit
+// hidden those not Expired) that have drawn a line; plan_daily_spend has a row
+// for every day a plan drew one, even of amount zero. The ids are incomplete,
+// and few false, when there are more than historyStreamLimit of them.
+//
+// Finding them reads every plan of the account, so the answer is cached per
+// account and day until accounts.plans_version changes: triggers count every
+// change to a plan and every new plan_daily_spend row (migrations 0005, 0006).
+func (q *historyQuery) plansWithLines() (hp historyPlans, few bool, err error) {
+	if q.plans != nil {
+		return *q.plans, len(q.plans.withLines) <= historyStreamLimit, nil
+	}
+	defer func() {
+		if err == nil {
+			q.plans = &hp
+			few = len(hp.withLines) <= historyStreamLimit
+		}
+	}()
+	if err := q.tx.QueryRowContext(q.ctx, `SELECT plans_version FROM accounts WHERE id = ?`, q.a.ID).Scan(&hp.version); err != nil {
+		return hp, false, fmt.Errorf("store: plans version: %w", err)
+	}
+	key := historyPlansKey{q.a.ID, !q.f.hidesExpiredPlans()}
+	if c, ok := q.tx.db.historyPlans.Load(key); ok {
+		if c := c.(historyPlans); c.version == hp.version && c.today == q.f.Today {
+			return c, false, nil
+		}
+	}
+	hp.today = q.f.Today
+	where := `p.account_id = ?`
+	args := []any{q.a.ID}
+	if q.f.hidesExpiredPlans() {
+		where += ` AND NOT ` + expiredSQL
+		args = append(args, q.f.Today.String())
+		err := q.tx.QueryRowContext(q.ctx, `SELECT COUNT(*) FROM plans p WHERE p.account_id = ? AND `+expiredSQL, q.a.ID, q.f.Today.String()).Scan(&hp.expired)
+		if err != nil {
+			return hp, false, fmt.Errorf("store: count expired plans: %w", err)
+		}
+	}
+	rows, err := q.tx.QueryContext(q.ctx, `SELECT p.id FROM plans p WHERE `+where+`
+		AND EXISTS (SELECT 1 FROM plan_daily_spend s WHERE s.plan_id = p.id)
+		LIMIT `+strconv.Itoa(historyStreamLimit+1), args...)
+	if err != nil {
+		return hp, false, fmt.Errorf("store: find plans of the credit history: %w", err)
+	}
+	defer rows.Close()
+	hp.withLines = []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return hp, false, fmt.Errorf("store: find plans of the credit history: %w", err)
+		}
+		hp.withLines = append(hp.withLines, id)
+	}
+	if err := rows.Err(); err != nil {
+		return hp, false, fmt.Errorf("store: find plans of the credit history: %w", err)
+	}
+	q.tx.db.historyPlans.Store(key, hp)
+	return hp, false, nil
 }
 
 // consumptionRows queries the consumption lines the filter selects, past c in
@@ -1036,7 +1100,54 @@ func (db *DB) CreditHistorySpend(ctx context.Context, a Account, f HistoryFilter
 			}
 			return start, end, found
 		}
+		// hiddenVouchers takes off what expired vouchers drew.
+		hiddenVouchers := func() error {
+			if len(q.hiddenVouchers) == 0 || !f.hasSource(SourceVoucher) {
+				return nil
+			}
+			shown := make([]bool, len(days))
+			for id, v := range q.vouchers {
+				if !q.hiddenVouchers[id] {
+					markDays(shown, from, v.EffectiveDate, v.ExpiryDate)
+				}
+			}
+			if start, end, ok := offDays(SourceVoucher, shown); ok {
+				return linesOf(-1, shown, start, end, "voucher_id", `SELECT v.id FROM vouchers v WHERE v.account_id = ? AND v.expiry_date < ?`,
+					a.ID, f.Today.String())
+			}
+			return nil
+		}
 		if f.hidesExpiredPlans() && f.hasSource(SourcePlan) {
+			// When few plans that show have lines, their own figures are read
+			// instead of the account's less what the hidden ones drew.
+			plans, few, err := q.plansWithLines()
+			if err != nil {
+				return err
+			}
+			if live := plans.withLines; few {
+				for i := range days {
+					days[i].Drawn.add(SourcePlan, -days[i].Drawn.Of(SourcePlan))
+				}
+				if len(live) == 0 {
+					return hiddenVouchers()
+				}
+				ids := make([]any, len(live))
+				for i, id := range live {
+					ids[i] = id
+				}
+				in := "?" + strings.Repeat(",?", len(live)-1)
+				if len(f.ServiceIDs) == 0 {
+					err = add(1, nil, `SELECT day, 'plan', SUM(amount) FROM plan_daily_spend
+						WHERE plan_id IN (`+in+`) AND day >= ? AND day <= ? GROUP BY day`,
+						append(ids, qFrom.String(), qTo.String())...)
+				} else {
+					err = linesOf(1, nil, qFrom, qTo, "plan_id", in, ids...)
+				}
+				if err != nil {
+					return err
+				}
+				return hiddenVouchers()
+			}
 			shown, err := q.validDays(from, len(days), `SELECT p.start_date, p.end_date FROM plans p WHERE p.account_id = ? AND NOT `+expiredSQL,
 				a.ID, f.Today.String())
 			if err != nil {
@@ -1056,19 +1167,7 @@ func (db *DB) CreditHistorySpend(ctx context.Context, a Account, f HistoryFilter
 				}
 			}
 		}
-		if len(q.hiddenVouchers) > 0 && f.hasSource(SourceVoucher) {
-			shown := make([]bool, len(days))
-			for id, v := range q.vouchers {
-				if !q.hiddenVouchers[id] {
-					markDays(shown, from, v.EffectiveDate, v.ExpiryDate)
-				}
-			}
-			if start, end, ok := offDays(SourceVoucher, shown); ok {
-				return linesOf(-1, shown, start, end, "voucher_id", `SELECT v.id FROM vouchers v WHERE v.account_id = ? AND v.expiry_date < ?`,
-					a.ID, f.Today.String())
-			}
-		}
-		return nil
+		return hiddenVouchers()
 	})
 	if err != nil {
 		return nil, err

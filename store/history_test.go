@@ -256,85 +256,101 @@ func (h *historyLedger) historyFilters() map[string]HistoryFilter {
 	return out
 }
 
+// withEachReadPath runs test twice: as the pages read a small ledger (merging
+// the streams of the plans and vouchers that show), then as they read one with
+// more plans than historyStreamLimit (scanning the account's lines, and the
+// chart taking what hidden credit drew off the account's daily totals).
+func withEachReadPath(t *testing.T, test func(t *testing.T)) {
+	t.Run("streams", test)
+	t.Run("scan", func(t *testing.T) {
+		limit := historyStreamLimit
+		historyStreamLimit = 0
+		defer func() { historyStreamLimit = limit }()
+		test(t)
+	})
+}
+
 func TestCreditHistoryMatchesTheModel(t *testing.T) {
 	h := mustHistoryLedger(t)
 	ctx := context.Background()
-	for name, f := range h.historyFilters() {
-		t.Run(name, func(t *testing.T) {
-			want := h.modelHistory(t, f)
-			var streamed []HistoryCursor
-			err := h.db.EachCreditHistoryLine(ctx, h.acct, f, func(l HistoryLine, plans map[int64]Plan, vouchers map[int64]Voucher) error {
-				streamed = append(streamed, l.Cursor())
-				if l.PlanID != 0 && plans[l.PlanID].Code == "" {
-					t.Errorf("line %s: plan %d not given", l.Cursor(), l.PlanID)
+	withEachReadPath(t, func(t *testing.T) {
+		for name, f := range h.historyFilters() {
+			t.Run(name, func(t *testing.T) {
+				want := h.modelHistory(t, f)
+				var streamed []HistoryCursor
+				err := h.db.EachCreditHistoryLine(ctx, h.acct, f, func(l HistoryLine, plans map[int64]Plan, vouchers map[int64]Voucher) error {
+					streamed = append(streamed, l.Cursor())
+					if l.PlanID != 0 && plans[l.PlanID].Code == "" {
+						t.Errorf("line %s: plan %d not given", l.Cursor(), l.PlanID)
+					}
+					if l.VoucherID != 0 && vouchers[l.VoucherID].Code == "" {
+						t.Errorf("line %s: voucher %d not given", l.Cursor(), l.VoucherID)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
-				if l.VoucherID != 0 && vouchers[l.VoucherID].Code == "" {
-					t.Errorf("line %s: voucher %d not given", l.Cursor(), l.VoucherID)
+				if !sameCursors(streamed, want) {
+					t.Fatalf("streamed %d lines, the model %d", len(streamed), len(want))
 				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !sameCursors(streamed, want) {
-				t.Fatalf("streamed %d lines, the model %d", len(streamed), len(want))
-			}
 
-			// Page through with a page size that does not divide the total.
-			const size = 37
-			var paged []HistoryCursor
-			var pages [][]HistoryCursor
-			var before HistoryCursor
-			for {
-				p, err := h.db.FindCreditHistory(ctx, h.acct, f, before, HistoryCursor{}, size)
-				if err != nil {
-					t.Fatal(err)
+				// Page through with a page size that does not divide the total.
+				const size = 37
+				var paged []HistoryCursor
+				var pages [][]HistoryCursor
+				var before HistoryCursor
+				for {
+					p, err := h.db.FindCreditHistory(ctx, h.acct, f, before, HistoryCursor{}, size)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var keys []HistoryCursor
+					for _, l := range p.Lines {
+						keys = append(keys, l.Cursor())
+					}
+					if (len(pages) > 0) != !p.Newer.IsZero() {
+						t.Fatalf("page %d: newer %v", len(pages)+1, p.Newer)
+					}
+					paged = append(paged, keys...)
+					pages = append(pages, keys)
+					if p.Older.IsZero() {
+						break
+					}
+					before = p.Older
 				}
-				var keys []HistoryCursor
-				for _, l := range p.Lines {
-					keys = append(keys, l.Cursor())
+				if !sameCursors(paged, want) {
+					t.Fatalf("paged %d lines, the model %d", len(paged), len(want))
 				}
-				if (len(pages) > 0) != !p.Newer.IsZero() {
-					t.Fatalf("page %d: newer %v", len(pages)+1, p.Newer)
+				// And back, with after cursors, from the last page.
+				after := HistoryCursor{}
+				if len(pages) > 1 {
+					after = pages[len(pages)-1][0]
 				}
-				paged = append(paged, keys...)
-				pages = append(pages, keys)
-				if p.Older.IsZero() {
-					break
+				for i := len(pages) - 2; i >= 0; i-- {
+					p, err := h.db.FindCreditHistory(ctx, h.acct, f, HistoryCursor{}, after, size)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var keys []HistoryCursor
+					for _, l := range p.Lines {
+						keys = append(keys, l.Cursor())
+					}
+					if i > 0 && !sameCursors(keys, pages[i]) {
+						t.Fatalf("going back, page %d differs", i+1)
+					}
+					// The first page is shown whole, even when fewer than a page are newer.
+					if i == 0 && (!sameCursors(keys, pages[0]) || !p.Newer.IsZero()) {
+						t.Fatalf("going back, the first page differs")
+					}
+					after = p.Newer
+					if i > 0 && after.IsZero() {
+						t.Fatalf("going back, page %d has no newer page", i+1)
+					}
 				}
-				before = p.Older
-			}
-			if !sameCursors(paged, want) {
-				t.Fatalf("paged %d lines, the model %d", len(paged), len(want))
-			}
-			// And back, with after cursors, from the last page.
-			after := HistoryCursor{}
-			if len(pages) > 1 {
-				after = pages[len(pages)-1][0]
-			}
-			for i := len(pages) - 2; i >= 0; i-- {
-				p, err := h.db.FindCreditHistory(ctx, h.acct, f, HistoryCursor{}, after, size)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var keys []HistoryCursor
-				for _, l := range p.Lines {
-					keys = append(keys, l.Cursor())
-				}
-				if i > 0 && !sameCursors(keys, pages[i]) {
-					t.Fatalf("going back, page %d differs", i+1)
-				}
-				// The first page is shown whole, even when fewer than a page are newer.
-				if i == 0 && (!sameCursors(keys, pages[0]) || !p.Newer.IsZero()) {
-					t.Fatalf("going back, the first page differs")
-				}
-				after = p.Newer
-				if i > 0 && after.IsZero() {
-					t.Fatalf("going back, page %d has no newer page", i+1)
-				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func sameCursors(a, b []HistoryCursor) bool {
@@ -352,48 +368,50 @@ func sameCursors(a, b []HistoryCursor) bool {
 func TestCreditHistorySpendSumsTheLines(t *testing.T) {
 	h := mustHistoryLedger(t)
 	ctx := context.Background()
-	for name, f := range h.historyFilters() {
-		t.Run(name, func(t *testing.T) {
-			from, to := NewDate(2026, 1, 10), NewDate(2026, 3, 20)
-			want := map[Date]*Drawn{}
-			err := h.db.EachCreditHistoryLine(ctx, h.acct, f, func(l HistoryLine, _ map[int64]Plan, _ map[int64]Voucher) error {
-				if l.Kind != HistoryConsumption || l.Day.Before(from) || l.Day.After(to) {
+	withEachReadPath(t, func(t *testing.T) {
+		for name, f := range h.historyFilters() {
+			t.Run(name, func(t *testing.T) {
+				from, to := NewDate(2026, 1, 10), NewDate(2026, 3, 20)
+				want := map[Date]*Drawn{}
+				err := h.db.EachCreditHistoryLine(ctx, h.acct, f, func(l HistoryLine, _ map[int64]Plan, _ map[int64]Voucher) error {
+					if l.Kind != HistoryConsumption || l.Day.Before(from) || l.Day.After(to) {
+						return nil
+					}
+					d := want[l.Day]
+					if d == nil {
+						d = &Drawn{}
+						want[l.Day] = d
+					}
+					d.add(l.Source, -l.Amount.Minor)
 					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
-				d := want[l.Day]
-				if d == nil {
-					d = &Drawn{}
-					want[l.Day] = d
+				days, err := h.db.CreditHistorySpend(ctx, h.acct, f, from, to)
+				if err != nil {
+					t.Fatal(err)
 				}
-				d.add(l.Source, -l.Amount.Minor)
-				return nil
+				if len(days) != from.DaysUntil(to)+1 || days[0].Day != from || days[len(days)-1].Day != to {
+					t.Fatalf("%d days from %s to %s", len(days), days[0].Day, days[len(days)-1].Day)
+				}
+				var total int64
+				for _, d := range days {
+					w := Drawn{}
+					if want[d.Day] != nil {
+						w = *want[d.Day]
+					}
+					if d.Drawn != w {
+						t.Errorf("%s: chart %+v, lines %+v", d.Day, d.Drawn, w)
+					}
+					total += d.Drawn.Plan + d.Drawn.Voucher + d.Drawn.Topup + d.Drawn.Uncovered
+				}
+				if total == 0 && name == "everything" {
+					t.Error("the chart is empty")
+				}
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			days, err := h.db.CreditHistorySpend(ctx, h.acct, f, from, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(days) != from.DaysUntil(to)+1 || days[0].Day != from || days[len(days)-1].Day != to {
-				t.Fatalf("%d days from %s to %s", len(days), days[0].Day, days[len(days)-1].Day)
-			}
-			var total int64
-			for _, d := range days {
-				w := Drawn{}
-				if want[d.Day] != nil {
-					w = *want[d.Day]
-				}
-				if d.Drawn != w {
-					t.Errorf("%s: chart %+v, lines %+v", d.Day, d.Drawn, w)
-				}
-				total += d.Drawn.Plan + d.Drawn.Voucher + d.Drawn.Topup + d.Drawn.Uncovered
-			}
-			if total == 0 && name == "everything" {
-				t.Error("the chart is empty")
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestCreditHistorySpendPeriod(t *testing.T) {
@@ -409,4 +427,49 @@ func TestCreditHistorySpendPeriod(t *testing.T) {
 	if len(days) != MaxHistoryChartDays || days[len(days)-1].Day != NewDate(2026, 3, 20) {
 		t.Errorf("a long period gives %d days to %s, want the last %d", len(days), days[len(days)-1].Day, MaxHistoryChartDays)
 	}
+}
+
+// The plans the history reads are cached until a plan changes or gains a
+// line: a plan that draws its first line, even one of amount zero, and a plan
+// that expires show in the next page as they are.
+func TestCreditHistoryNoticesNewLinesAndExpiredPlans(t *testing.T) {
+	h := mustHistoryLedger(t)
+	ctx := context.Background()
+	f := HistoryFilter{Today: h.today}
+	mustMatch := func(when string) {
+		t.Helper()
+		want := h.modelHistory(t, f)
+		p, err := h.db.FindCreditHistory(ctx, h.acct, f, HistoryCursor{}, HistoryCursor{}, len(want)+10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []HistoryCursor
+		for _, l := range p.Lines {
+			got = append(got, l.Cursor())
+		}
+		if !sameCursors(got, want) {
+			t.Fatalf("%s: the history shows %d lines, the model %d", when, len(got), len(want))
+		}
+	}
+	mustMatch("at first")
+
+	// A plan of its own service, at a price that makes its line zero.
+	h.services["free"] = MustExec(t, h.db, `INSERT INTO services (code, name, unit) VALUES ('free', 'Free', 'call')`)
+	MustExec(t, h.db, `INSERT INTO service_list_prices (service_id, currency, price) VALUES (?, 'VND', '0')`, h.services["free"])
+	h.plans["FREE"] = h.plan(t, "FREE", "2026-03-01", "2026-12-31", 1_000_000, map[string]string{"free": "0"})
+	mustMatch("after a new plan")
+	at := time.Date(2026, 3, 19, 12, 0, 0, 0, time.UTC)
+	for _, r := range MustApply(t, h.db, UsageEvent{ID: "free-1", AccountCode: "acme", ServiceCode: "free", Quantity: decimal.NewFromInt(3), At: at}) {
+		if r.Outcome != Applied {
+			t.Fatalf("%+v", r)
+		}
+	}
+	if n := mustInt(t, h.db, `SELECT COUNT(*) FROM consumptions WHERE plan_id = ? AND amount = 0`, h.plans["FREE"]); n != 1 {
+		t.Fatalf("%d zero lines of FREE", n)
+	}
+	mustMatch("after a plan's first line of amount zero")
+
+	// LASTS ends before today: its lines are hidden from now on.
+	MustExec(t, h.db, `UPDATE plans SET end_date = '2026-03-01' WHERE id = ?`, h.plans["LASTS"])
+	mustMatch("after LASTS expired")
 }
