@@ -39,6 +39,9 @@ type DB struct {
 	// historyPlans caches, per account, the plans with lines that the credit
 	// history reads (see historyQuery.plansWithLines).
 	historyPlans sync.Map
+	// overviews caches, per account, the plan part of the billing overview
+	// (see overviewPlans).
+	overviews sync.Map
 }
 
 // Tx is a transaction with the instant it began, so that every rule applied in
@@ -62,7 +65,7 @@ func Open(path string) (*DB, error) {
 	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-32000"
 	db := &DB{Path: path, Now: time.Now}
 	var err error
-	if db.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate"); err != nil {
+	if db.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate&_stmt_cache_size=128"); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.write.SetMaxOpenConns(1)

@@ -8,15 +8,18 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 )
 
 // Overview is an account's billing overview on a day.
 type Overview struct {
 	Today Date
-	// Plans are the plans Active today with a balance left, in draw order (the
-	// plan that ends soonest first, then the one that started first, then code).
-	Plans []Plan
+	// Plans are the first OverviewPlans of the plans Active today with a
+	// balance left, in draw order (the plan that ends soonest first, then the
+	// one that started first, then code); PlansInUse counts them all.
+	Plans      []Plan
+	PlansInUse int
 	// Vouchers are the vouchers Valid today, in draw order (soonest expiry
 	// first, then code).
 	Vouchers []Voucher
@@ -33,6 +36,10 @@ type Overview struct {
 	// AtRisk is the credit that ends within AtRiskDays, soonest end first.
 	AtRisk []CreditAtRisk
 }
+
+// OverviewPlans is how many plans in use the overview lists; the plan list
+// shows the rest.
+const OverviewPlans = 10
 
 // AtRiskDays is how far ahead the overview looks for credit that ends: a plan
 // or voucher whose last day is within the next AtRiskDays days, today counted.
@@ -70,26 +77,11 @@ func (db *DB) BillingOverview(ctx context.Context, a Account, today Date) (Overv
 		}
 		o.TopupCredit, o.Uncovered = Money{topup, c}, Money{owed, c}
 
-		// The SQL narrows to candidates; the rules decide.
-		rows, err := tx.QueryContext(ctx, `SELECT `+planColumns+` FROM plans p JOIN accounts a ON a.id = p.account_id
-			WHERE p.account_id = ? AND `+activeSQL+` ORDER BY p.end_date, p.start_date, p.code`, a.ID, t, t)
+		plans, err := db.overviewPlans(ctx, tx, a, today)
 		if err != nil {
-			return fmt.Errorf("store: overview plans: %w", err)
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanPlan(rows)
-			if err != nil {
-				return fmt.Errorf("store: overview plans: %w", err)
-			}
-			if p.Status(today) == StatusActive && p.Remaining().Minor > 0 {
-				o.Plans = append(o.Plans, p)
-				o.PlanCredit = o.PlanCredit.Add(p.Remaining())
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: overview plans: %w", err)
-		}
+		o.Plans, o.PlansInUse, o.PlanCredit = plans.first, plans.inUse, plans.credit
 
 		vouchers, err := findVouchers(ctx, tx, a)
 		if err != nil {
@@ -128,10 +120,84 @@ func (db *DB) BillingOverview(ctx context.Context, a Account, today Date) (Overv
 			return fmt.Errorf("store: overview spend: %w", err)
 		}
 
-		o.AtRisk, err = creditAtRisk(ctx, tx, a, today, o.Plans, o.Vouchers)
-		return err
+		vouchersAtRisk, err := creditAtRisk(ctx, tx, a, today, nil, o.Vouchers)
+		if err != nil {
+			return err
+		}
+		// Stable: plans first, each group in draw order.
+		o.AtRisk = append(slices.Clip(plans.atRisk), vouchersAtRisk...)
+		sort.SliceStable(o.AtRisk, func(i, j int) bool { return o.AtRisk[i].EndDate.Before(o.AtRisk[j].EndDate) })
+		return nil
 	})
 	return o, err
+}
+
+// overviewPlanPart is the part of an account's overview that comes from its
+// plans, cached per account by overviewPlans.
+type overviewPlanPart struct {
+	version int64 // accounts.plans_version
+	today   Date
+	// first are the first OverviewPlans plans in use, in draw order; inUse
+	// counts them all, and credit is their remaining balance.
+	first  []Plan
+	inUse  int
+	credit Money
+	// atRisk are the plans in use that end within AtRiskDays.
+	atRisk []CreditAtRisk
+}
+
+// overviewPlans returns the plan part of the account's overview on today.
+// An account can have thousands of plans in use, so it is cached per account
+// and day until accounts.plans_version changes. What the plan figures read
+// changes only with a plan: a plan's daily spend grows only with its consumed
+// amount, and a new day of spend is counted by the trigger of migration 0006.
+func (db *DB) overviewPlans(ctx context.Context, tx *Tx, a Account, today Date) (overviewPlanPart, error) {
+	var version int64
+	if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, a.ID).Scan(&version); err != nil {
+		return overviewPlanPart{}, fmt.Errorf("store: plans version: %w", err)
+	}
+	if c, ok := db.overviews.Load(a.ID); ok {
+		if c := c.(overviewPlanPart); c.version == version && c.today == today {
+			return c, nil
+		}
+	}
+	part := overviewPlanPart{version: version, today: today, credit: Money{0, a.Currency}}
+	t := today.String()
+	// The SQL narrows to candidates; the rules decide.
+	rows, err := tx.QueryContext(ctx, `SELECT `+planColumns+` FROM plans p JOIN accounts a ON a.id = p.account_id
+		WHERE p.account_id = ? AND `+activeSQL+` ORDER BY p.end_date, p.start_date, p.code`, a.ID, t, t)
+	if err != nil {
+		return part, fmt.Errorf("store: overview plans: %w", err)
+	}
+	defer rows.Close()
+	var ending []Plan
+	last := today.AddDays(AtRiskDays - 1)
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return part, fmt.Errorf("store: overview plans: %w", err)
+		}
+		if p.Status(today) != StatusActive || p.Remaining().Minor <= 0 {
+			continue
+		}
+		part.inUse++
+		part.credit = part.credit.Add(p.Remaining())
+		if len(part.first) < OverviewPlans {
+			part.first = append(part.first, p)
+		}
+		if !p.EndDate.After(last) {
+			ending = append(ending, p)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return part, fmt.Errorf("store: overview plans: %w", err)
+	}
+	rows.Close()
+	if part.atRisk, err = creditAtRisk(ctx, tx, a, today, ending, nil); err != nil {
+		return part, err
+	}
+	db.overviews.Store(a.ID, part)
+	return part, nil
 }
 
 // creditAtRisk returns the plans and vouchers (of those given: Active and

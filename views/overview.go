@@ -18,9 +18,13 @@ type OverviewPage struct {
 	MonthFrom store.Date
 	// Balances are the four credit sources, in consumption order.
 	Balances []OverviewBalance
-	Plans    []OverviewPlan
-	Vouchers []OverviewVoucher
-	AtRisk   []OverviewAtRisk
+	// Plans are the first plans in use, in draw order; MorePlans counts
+	// those not listed, which AllPlansURL (the plan list) shows.
+	Plans       []OverviewPlan
+	MorePlans   int
+	AllPlansURL string
+	Vouchers    []OverviewVoucher
+	AtRisk      []OverviewAtRisk
 	// AtRiskDays is how far ahead the at-risk list looks.
 	AtRiskDays int
 }

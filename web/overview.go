@@ -30,7 +30,7 @@ func overviewPage(p views.Page, o store.Overview) views.OverviewPage {
 	m := views.OverviewPage{
 		Page: p, Today: o.Today, MonthFrom: o.MonthFrom, AtRiskDays: store.AtRiskDays,
 		Balances: []views.OverviewBalance{
-			{Source: store.SourcePlan, Label: "Billing plans", Note: overviewCount(len(o.Plans), "active plan", "active plans"),
+			{Source: store.SourcePlan, Label: "Billing plans", Note: overviewCount(o.PlansInUse, "active plan", "active plans"),
 				Balance: o.PlanCredit, SpentThisMonth: spent(store.SourcePlan)},
 			{Source: store.SourceVoucher, Label: "Vouchers", Note: overviewCount(len(o.Vouchers), "valid voucher", "valid vouchers"),
 				Balance: o.VoucherCredit, SpentThisMonth: spent(store.SourceVoucher)},
@@ -40,6 +40,10 @@ func overviewPage(p views.Page, o store.Overview) views.OverviewPage {
 	}
 	for _, pl := range o.Plans {
 		m.Plans = append(m.Plans, views.OverviewPlan{Code: pl.Code, URL: historyPlanPath(pl.Code), Type: pl.Type, EndDate: pl.EndDate, Remaining: pl.Remaining()})
+	}
+	if m.MorePlans = o.PlansInUse - len(o.Plans); m.MorePlans > 0 {
+		// Sorted by end date, the plan list starts where the draw order does.
+		m.AllPlansURL = "/billing/plans?status=active&sort=end&dir=asc"
 	}
 	for _, v := range o.Vouchers {
 		m.Vouchers = append(m.Vouchers, views.OverviewVoucher{Code: v.Code, ExpiryDate: v.ExpiryDate, Remaining: v.Remaining})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -217,5 +218,66 @@ func TestBillingOverviewStore(t *testing.T) {
 	}
 	if o.MonthFrom != store.NewDate(2026, 3, 1) {
 		t.Errorf("month from = %s", o.MonthFrom)
+	}
+}
+
+// With more plans in use than the overview lists, it lists the first
+// store.OverviewPlans in draw order and links to the plan list for the rest;
+// the balance still counts them all. Twelve more plans (M-01 to M-12, 1 Mar to
+// 30 Apr, 100,000 each, unused) end after BP-1 (31 Mar) and before BP-LATE
+// (30 Jun): the list is BP-1, M-01 … M-09; 4 more (M-10, M-11, M-12,
+// BP-LATE); the plans' balance 6,292,000 + 12 × 100,000 = 7,492,000.
+func TestOverviewListsTheFirstPlansInUse(t *testing.T) {
+	_, srv := MustHistoryWorld(t, func(f *store.ImportFile) {
+		for i := 1; i <= 12; i++ {
+			p := f.Plans[1] // BP-1, paid in full
+			p.Code = fmt.Sprintf("M-%02d", i)
+			p.EndDate, p.Amount = "2026-04-30", "100000"
+			p.Payments = []store.ImportPayment{{Amount: "100000", Method: "online", PaidAt: "2026-01-01T09:00:00+07:00"}}
+			f.Plans = append(f.Plans, p)
+		}
+	})
+	c := MustSignIn(t, srv, historyAdmin, historyPassword)
+	doc := MustGetPage(t, c, "/billing")
+	var plans []string
+	doc.Find(`[data-testid="overview-plan"] a`).Each(func(_ int, s *goquery.Selection) { plans = append(plans, s.Text()) })
+	want := []string{"BP-1", "M-01", "M-02", "M-03", "M-04", "M-05", "M-06", "M-07", "M-08", "M-09"}
+	if !slices.Equal(plans, want) {
+		t.Errorf("plans listed %v, want %v", plans, want)
+	}
+	more := doc.Find(`[data-testid="overview-more-plans"] a`)
+	if got := more.Text(); got != "4 more in the plan list" {
+		t.Errorf("more = %q", got)
+	}
+	if href, _ := more.Attr("href"); href != "/billing/plans?status=active&sort=end&dir=asc" {
+		t.Errorf("more links to %q", href)
+	}
+	if got := testid(doc, "balance-plans"); got != "₫7,492,000" {
+		t.Errorf("plans' balance = %q, want ₫7,492,000", got)
+	}
+	if got := doc.Find(`[data-testid="balance-row-plan"]`).Text(); !strings.Contains(got, "14 active plans") {
+		t.Errorf("plans' row = %q, want 14 active plans", got)
+	}
+}
+
+// The plan part of the overview is cached, but never stale: usage that draws
+// from a plan, and a plan that expires, show on the next load. e10 (19 Mar,
+// 3 hours of GPU) draws 156,000 from BP-1: 6,292,000 − 156,000 = 6,136,000.
+// Then BP-1 is cut to end on 19 Mar: Expired, it leaves BP-LATE's 5,200,000.
+func TestOverviewIsNeverStale(t *testing.T) {
+	db, srv := MustHistoryWorld(t, nil)
+	c := MustSignIn(t, srv, historyAdmin, historyPassword)
+	balance := func() string { return testid(MustGetPage(t, c, "/billing"), "balance-plans") }
+	if got := balance(); got != "₫6,292,000" {
+		t.Fatalf("balance = %q, want ₫6,292,000", got)
+	}
+	when, _ := time.Parse(time.RFC3339, "2026-03-19T11:00:00+07:00")
+	MustApplyUsage(t, db, []store.UsageEvent{{ID: "e10", AccountCode: "acme", ServiceCode: "gpu-h100", Quantity: decimal.NewFromInt(3), At: when}})
+	if got := balance(); got != "₫6,136,000" {
+		t.Errorf("after e10, balance = %q, want ₫6,136,000", got)
+	}
+	MustExecDetailSQL(t, db, `UPDATE plans SET end_date = '2026-03-19' WHERE code = 'BP-1'`)
+	if got := balance(); got != "₫5,200,000" {
+		t.Errorf("after BP-1 ended, balance = %q, want ₫5,200,000", got)
 	}
 }
