@@ -974,13 +974,16 @@ const MaxHistoryChartDays = 366
 //
 //   - a plan filter: plan_daily_spend of the plan, or with a service filter
 //     the plan's consumption lines (consumptions_plan_at);
-//   - otherwise account_daily_spend by source and service, less, when expired
-//     credit is hidden, what the hidden plans and vouchers drew: on a day no
-//     plan (voucher) that shows is valid, the day's whole plan (voucher)
-//     total; on a day one is, what the hidden plans drew (plan_daily_spend, or
-//     with a service filter their lines) and the hidden vouchers' lines
-//     (consumptions_voucher_at). So lines are read only for the days a hidden
-//     plan or voucher shares with one that shows.
+//   - otherwise account_daily_spend by source and service; when expired
+//     credit is hidden and at most historyStreamLimit plans that show have
+//     lines, the plans' figures are theirs alone (plan_daily_spend, or with a
+//     service filter their lines); otherwise the account's totals less what
+//     hidden plans and vouchers drew: on a day no plan (voucher) that shows
+//     is valid, the day's whole plan (voucher) total; on a day one is, what
+//     the hidden plans drew (plan_daily_spend, or with a service filter their
+//     lines) and the hidden vouchers' lines (consumptions_voucher_at). So
+//     lines are read only for the days a hidden plan or voucher shares with
+//     one that shows.
 //
 // It returns an EINVALID error when to is before from, and an error when the
 // database fails.
