@@ -82,17 +82,29 @@ var maxLineMinor = decimal.New(1, 15)
 // (unknown account or service, a quantity that is not positive...). It returns
 // an error, and changes nothing, only when the database fails.
 func (db *DB) ApplyUsage(ctx context.Context, events []UsageEvent) ([]EventResult, error) {
-	var results []EventResult
+	var (
+		results []EventResult
+		changes []summaryChange
+	)
 	err := db.update(ctx, func(tx *Tx) error {
 		var err error
-		results, err = applyUsage(ctx, tx, events)
+		results, changes, err = applyUsage(ctx, tx, events)
 		return err
 	})
-	return results, err
+	if err != nil {
+		return nil, err
+	}
+	// Committed: the summary cards worked out before the batch move with it
+	// instead of being worked out again from every plan.
+	for _, c := range changes {
+		db.advanceSummary(c)
+	}
+	return results, nil
 }
 
-// applyUsage is ApplyUsage inside the caller's transaction.
-func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult, error) {
+// applyUsage is ApplyUsage inside the caller's transaction. Besides the
+// results, it returns what the batch changed of each account's summary cards.
+func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult, []summaryChange, error) {
 	l := &ledger{
 		ctx: ctx, tx: tx,
 		accounts: map[string]*ledgerAccount{},
@@ -104,7 +116,11 @@ func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult
 		planSvc:  map[planSvcKey]*planSvcDelta{},
 	}
 	defer l.close()
-	return l.apply(events)
+	results, err := l.apply(events)
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, l.summaryChanges, nil
 }
 
 // ledger is the working state of one batch: what the batch read, and what it
@@ -130,6 +146,10 @@ type ledger struct {
 
 	// Statements run many times a batch, prepared once.
 	planStmt, carryStmt *sql.Stmt
+
+	// summaryChanges is what the flushed batch changed of each account's
+	// summary cards.
+	summaryChanges []summaryChange
 }
 
 // stmt prepares q into *st on first use.
@@ -153,7 +173,9 @@ func (l *ledger) close() {
 }
 
 type ledgerAccount struct {
-	id       int64
+	id int64
+	// version0 is the account's plans_version when the batch began.
+	version0 int64
 	currency Currency
 	loc      *time.Location
 	topup    int64
@@ -176,12 +198,13 @@ type ledgerService struct {
 }
 
 type ledgerPlan struct {
-	id, amount, consumed, consumed0 int64
-	code                            string
-	start, end                      Date
-	activatedAt                     time.Time
-	depletedAt                      *time.Time
-	prices                          map[int64]decimal.Decimal
+	id, account                 int64
+	amount, consumed, consumed0 int64
+	code                        string
+	start, end                  Date
+	activatedAt                 time.Time
+	depletedAt                  *time.Time
+	prices                      map[int64]decimal.Decimal
 }
 
 type ledgerVoucher struct {
@@ -314,8 +337,8 @@ func (l *ledger) account(code string) (*ledgerAccount, error) {
 	}
 	a := &ledgerAccount{plans: map[int64]*planQueue{}, seen: map[string]EventResult{}}
 	var currency, tz string
-	err := l.tx.QueryRowContext(l.ctx, `SELECT id, currency, timezone, topup_balance, uncovered FROM accounts WHERE code = ?`, code).
-		Scan(&a.id, &currency, &tz, &a.topup, &a.owed)
+	err := l.tx.QueryRowContext(l.ctx, `SELECT id, currency, timezone, topup_balance, uncovered, plans_version FROM accounts WHERE code = ?`, code).
+		Scan(&a.id, &currency, &tz, &a.topup, &a.owed, &a.version0)
 	if err == sql.ErrNoRows {
 		l.accounts[code] = nil
 		return nil, nil
@@ -474,7 +497,7 @@ func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) erro
 		}
 		p, ok := l.plans[id]
 		if !ok {
-			p = &ledgerPlan{id: id, code: code, amount: amount, consumed: consumed, consumed0: consumed, prices: map[int64]decimal.Decimal{}}
+			p = &ledgerPlan{id: id, account: a.id, code: code, amount: amount, consumed: consumed, consumed0: consumed, prices: map[int64]decimal.Decimal{}}
 			if p.start, err = ParseDate(start); err != nil {
 				return err
 			}
@@ -799,6 +822,39 @@ func (l *ledger) flush() error {
 			k.account, k.day, string(k.source), k.service, amt); err != nil {
 			return err
 		}
+	}
+	return l.collectSummaryChanges()
+}
+
+// collectSummaryChanges records, for each account whose plans the batch
+// changed, the plans before and after, the plan spend by day, and the
+// account's plans_version before and after (the batch holds the write lock,
+// so no one else changed them in between).
+func (l *ledger) collectSummaryChanges() error {
+	byAccount := map[int64]*summaryChange{}
+	for _, a := range l.accounts {
+		if a != nil {
+			byAccount[a.id] = &summaryChange{account: a.id, from: a.version0, spend: map[string]int64{}}
+		}
+	}
+	for _, p := range l.plans {
+		if c := byAccount[p.account]; c != nil && p.consumed != p.consumed0 {
+			c.plans = append(c.plans, planChange{start: p.start, end: p.end, amount: p.amount, consumed0: p.consumed0, consumed: p.consumed})
+		}
+	}
+	for k, amt := range l.daily {
+		if c := byAccount[k.account]; c != nil && k.source == SourcePlan {
+			c.spend[k.day] += amt
+		}
+	}
+	for id, c := range byAccount {
+		if len(c.plans) == 0 && len(c.spend) == 0 {
+			continue
+		}
+		if err := l.tx.QueryRowContext(l.ctx, `SELECT plans_version FROM accounts WHERE id = ?`, id).Scan(&c.to); err != nil {
+			return fmt.Errorf("store: plans version: %w", err)
+		}
+		l.summaryChanges = append(l.summaryChanges, *c)
 	}
 	return nil
 }

@@ -141,6 +141,28 @@ func mustInt(t testing.TB, db *DB, q string, args ...any) int64 {
 	return n
 }
 
+// mustStrings returns the first column of the rows of q.
+func mustStrings(t testing.TB, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.read.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
 func TestApplyUsageDrawsInConsumptionOrder(t *testing.T) {
 	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
 	later := f.plan(t, "BP-B", "2026-10-01", "2026-12-31", 1_000_000, map[string]string{"gpu": "50000"})

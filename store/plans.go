@@ -252,21 +252,36 @@ func escapeLike(s string) string {
 }
 
 // FindPlans returns a page of the account's plans that the filter selects, with
-// their services, and the number of plans it selects in all.
+// their services, and the number of plans it selects in all. A page of at most
+// planPageMaxLimit plans is cached until any of the account's plans changes
+// (accounts.plans_version) or the day does, as the summary cards are: the
+// plans and their services are shared with the cache, so callers must not
+// modify them.
 func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) ([]Plan, int, error) {
 	var (
 		plans []Plan
 		total int
 	)
 	err := db.view(ctx, func(tx *Tx) error {
+		var (
+			currency string
+			version  int64
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&currency, &version); err != nil {
+			return fmt.Errorf("store: find plans: %w", err)
+		}
+		key := planPageKey{accountID, f.key()}
+		cacheable := f.Limit > 0 && f.Limit <= planPageMaxLimit
+		if cacheable {
+			if page, ok := db.planPages.get(key, version); ok {
+				plans, total = page.plans, page.total
+				return nil
+			}
+		}
 		// Without a search, service or date filter the count is one of the
 		// summary cards' (cached); counting 20,000 plans is most of a page.
 		total = -1
 		if f.Query == "" && len(f.Services) == 0 && f.From.IsZero() && f.To.IsZero() {
-			var currency string
-			if err := tx.QueryRowContext(ctx, `SELECT currency FROM accounts WHERE id = ?`, accountID).Scan(&currency); err != nil {
-				return fmt.Errorf("store: find plans: %w", err)
-			}
 			s, err := db.summaryIn(ctx, tx, accountID, Currency(currency), f.Today)
 			if err != nil {
 				return err
@@ -274,8 +289,13 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) ([]P
 			total = s.Count(f.Status)
 		}
 		var err error
-		plans, total, err = findPlans(ctx, tx, accountID, f, total)
-		return err
+		if plans, total, err = findPlans(ctx, tx, accountID, f, total); err != nil {
+			return err
+		}
+		if cacheable {
+			db.planPages.put(key, cachedPlanPage{version, plans, total})
+		}
+		return nil
 	})
 	return plans, total, err
 }
@@ -436,23 +456,15 @@ func planSummary(ctx context.Context, tx *Tx, accountID int64, currency Currency
 }
 
 // FindAccountServices returns the services any of the account's plans cover,
-// in name order: the choices of the plan list's service filter. The answer is
-// cached per account and plans version, as PlanSummary's is: working it out
-// reads every plan of the account.
+// in name order: the choices of the plan list's service filter. Triggers keep
+// them in account_services (migration 0009), so this is one indexed read
+// however many plans the account has.
 func (db *DB) FindAccountServices(ctx context.Context, accountID int64) ([]Service, error) {
 	var out []Service
 	err := db.view(ctx, func(tx *Tx) error {
-		var version int64
-		if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
-			return fmt.Errorf("store: find account services: %w", err)
-		}
-		if c, ok := db.accountServices.Load(accountID); ok && c.(cachedServices).version == version {
-			out = c.(cachedServices).services
-			return nil
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT s.id, s.code, s.name, s.unit FROM services s
-			WHERE s.id IN (SELECT DISTINCT ps.service_id FROM plans p JOIN plan_services ps ON ps.plan_id = p.id
-				WHERE p.account_id = ?)
+		rows, err := tx.QueryContext(ctx, `SELECT s.id, s.code, s.name, s.unit
+			FROM account_services a JOIN services s ON s.id = a.service_id
+			WHERE a.account_id = ?
 			ORDER BY s.name, s.code`, accountID)
 		if err != nil {
 			return fmt.Errorf("store: find account services: %w", err)
@@ -465,17 +477,10 @@ func (db *DB) FindAccountServices(ctx context.Context, accountID int64) ([]Servi
 			}
 			out = append(out, s)
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: find account services: %w", err)
-		}
-		db.accountServices.Store(accountID, cachedServices{version, out})
-		return nil
+		return rows.Err()
 	})
-	// Callers get their own slice, so the cached one is never changed.
-	return append([]Service(nil), out...), err
-}
-
-type cachedServices struct {
-	version  int64
-	services []Service
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -241,6 +242,115 @@ func TestFindAccountServicesFollowsNewPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := names(); got != "[gpu storage]" {
-		t.Errorf("after a new plan: got %s, want [gpu storage] (a stale cache?)", got)
+		t.Errorf("after a new plan: got %s, want [gpu storage]", got)
+	}
+	// Another account's plans add nothing.
+	other := MustExec(t, f.db, `INSERT INTO accounts (code, name, currency, timezone) VALUES ('other', 'Other', 'VND', 'UTC')`)
+	theirs := MustExec(t, f.db, `INSERT INTO plans (account_id, code, type, start_date, end_date, first_term_months, first_term_amount, amount,
+		region, payment_option, payment_method, created_at, created_by) VALUES (?, 'BP-3', 't', '2026-11-01', '2026-11-30', 1, 1, 1, 'r', 'postpaid', 'online', 'x', 'x')`, other)
+	MustExec(t, f.db, `INSERT INTO plan_services (plan_id, service_id, price_per_unit) VALUES (?, ?, '1')`, theirs, f.services["tokens"])
+	if got := names(); got != "[gpu storage]" {
+		t.Errorf("after another account's plan: got %s, want [gpu storage]", got)
+	}
+	// A plan removed takes its services with it, unless another plan covers them.
+	MustExec(t, f.db, `DELETE FROM plan_services WHERE plan_id = ?`, id)
+	MustExec(t, f.db, `DELETE FROM plans WHERE id = ?`, id)
+	if got := names(); got != "[gpu]" {
+		t.Errorf("after removing BP-2: got %s, want [gpu]", got)
+	}
+}
+
+// TestFindAccountServicesAgreesWithThePlans checks the services kept by
+// triggers against the services of every plan, account by account.
+func TestFindAccountServicesAgreesWithThePlans(t *testing.T) {
+	db, _ := mustDemoDB(t)
+	accounts := mustStrings(t, db, `SELECT id FROM accounts ORDER BY id`)
+	if len(accounts) < 2 {
+		t.Fatalf("%d accounts", len(accounts))
+	}
+	for _, a := range accounts {
+		id, _ := strconv.ParseInt(a, 10, 64)
+		svcs, err := db.FindAccountServices(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range svcs {
+			got = append(got, s.Code)
+		}
+		want := mustStrings(t, db, `SELECT s.code FROM services s WHERE s.id IN
+			(SELECT ps.service_id FROM plan_services ps JOIN plans p ON p.id = ps.plan_id WHERE p.account_id = ?)
+			ORDER BY s.name, s.code`, a)
+		if len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("account %s: got %v, want %v", a, got, want)
+		}
+	}
+}
+
+// TestFindPlansCacheFollowsEveryChange reads the same pages before and after
+// each kind of change to the plans behind them: a page is cached, and must
+// never be shown once a plan on it has changed.
+func TestFindPlansCacheFollowsEveryChange(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	ctx := context.Background()
+	today := NewDate(2026, 11, 10)
+	f.services["free"] = MustExec(t, f.db, `INSERT INTO services (code, name, unit) VALUES ('free', 'Free', 'call')`)
+	MustExec(t, f.db, `INSERT INTO service_list_prices (service_id, currency, price) VALUES (?, 'VND', '0')`, f.services["free"])
+	f.plan(t, "BP-1", "2026-11-01", "2026-11-30", 1_000_000, map[string]string{"gpu": "1000", "free": "0"})
+	all := PlanFilter{Limit: 50, Today: today}
+	active := PlanFilter{Status: StatusActive, Limit: 50, Today: today}
+	page := func(p PlanFilter) []Plan {
+		t.Helper()
+		plans, total, err := f.db.FindPlans(ctx, f.account, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != len(plans) {
+			t.Fatalf("total %d, but %d plans", total, len(plans))
+		}
+		return plans
+	}
+	volume := func(p Plan, svc string) string {
+		for _, s := range p.Services {
+			if s.Service.Code == svc {
+				return s.Volume.String()
+			}
+		}
+		return "none"
+	}
+	if p := page(all); len(p) != 1 || p[0].Consumed.Minor != 0 || len(page(active)) != 1 {
+		t.Fatalf("at first: %+v", p)
+	}
+	// Twice the same page: the second answer comes from the cache and is the same.
+	if a, b := page(all), page(all); a[0].Code != b[0].Code || a[0].Consumed != b[0].Consumed {
+		t.Fatalf("the cached page differs: %+v, %+v", a[0], b[0])
+	}
+
+	MustApply(t, f.db, ev("e1", "gpu", "3", "2026-11-09T10:00:00+07:00"))
+	if p := page(all); p[0].Consumed.Minor != 3000 || volume(p[0], "gpu") != "3" {
+		t.Errorf("after usage: consumed %d, gpu volume %s; want 3000 and 3 (a stale page?)", p[0].Consumed.Minor, volume(p[0], "gpu"))
+	}
+	// Usage of a service priced at zero writes no plan, only the plan
+	// service's volume: the second event of a day adds no daily spend row.
+	MustApply(t, f.db, ev("e2", "free", "2", "2026-11-09T11:00:00+07:00"))
+	if p := page(all); volume(p[0], "free") != "2" {
+		t.Errorf("after free usage: volume %s, want 2", volume(p[0], "free"))
+	}
+	MustApply(t, f.db, ev("e3", "free", "3", "2026-11-09T12:00:00+07:00"))
+	if p := page(all); volume(p[0], "free") != "5" {
+		t.Errorf("after more free usage the same day: volume %s, want 5 (a stale page?)", volume(p[0], "free"))
+	}
+	// A change made outside the store's code shows too, on every cached filter.
+	MustExec(t, f.db, `UPDATE plans SET suspended = 1 WHERE code = 'BP-1'`)
+	if p := page(all); !p[0].Suspended {
+		t.Error("after suspending, the page shows the plan not suspended")
+	}
+	if p := page(active); len(p) != 0 {
+		t.Errorf("after suspending, %d active plans, want 0", len(p))
+	}
+	// Another day is another page.
+	MustExec(t, f.db, `UPDATE plans SET suspended = 0 WHERE code = 'BP-1'`)
+	if p := page(PlanFilter{Status: StatusExpired, Limit: 50, Today: NewDate(2026, 12, 1)}); len(p) != 1 {
+		t.Errorf("on 1 December, %d expired plans, want 1", len(p))
 	}
 }
