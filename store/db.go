@@ -14,6 +14,8 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
 	"github.com/pressly/goose/v3"
+
+	"github.com/billingplans/billingplans/store/cache"
 )
 
 //go:embed migration/*.sql
@@ -41,7 +43,7 @@ type DB struct {
 	// (see overviewPlans).
 	overviews sync.Map
 	// planPages caches the plan list's pages (see FindPlans).
-	planPages planPageCache
+	planPages *cache.Versioned[planPageKey, PlanPage]
 }
 
 // Tx is a transaction with the instant it began, so that every rule applied in
@@ -66,7 +68,7 @@ func Open(path string) (*DB, error) {
 	// the same few queries, and preparing one cost a tenth of the plan list's
 	// CPU time.
 	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-32000&_stmt_cache_size=128"
-	db := &DB{Path: path, Now: time.Now}
+	db := &DB{Path: path, Now: time.Now, planPages: newPlanPageCache()}
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -2,7 +2,8 @@ package store
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/billingplans/billingplans/store/cache"
 )
 
 // The plan list reads the same few pages again and again (the first page, the
@@ -19,6 +20,18 @@ const (
 	planPageCacheSize = 256
 )
 
+// PlanPage is a page of the plans a filter selects.
+type PlanPage struct {
+	// Plans are the page's plans, with their services.
+	Plans []Plan
+	// Total is the number of plans the filter selects in all.
+	Total int
+	// Version is the account's plans_version the page was read at: any change
+	// to any of the account's plans makes a new version, so pages of the same
+	// filter and version are the same page.
+	Version int64
+}
+
 // planPageKey is a page of an account's plans: the account and the filter,
 // its paging and its day included.
 type planPageKey struct {
@@ -30,46 +43,7 @@ type planPageKey struct {
 // does, so that every field (one added later too) is part of the cache key.
 func (f PlanFilter) key() string { return fmt.Sprintf("%#v", f) }
 
-// cachedPlanPage is a cached page: the plans, how many the filter selects in all,
-// and the version of the account's plans they were read at.
-type cachedPlanPage struct {
-	version int64
-	plans   []Plan
-	total   int
-}
-
-// planPageCache holds at most planPageCacheSize pages. When it is full, an
-// arbitrary page makes room: pages of old versions are never read again, and
-// the pages in use are read again at once.
-type planPageCache struct {
-	mu    sync.Mutex
-	pages map[planPageKey]cachedPlanPage
-}
-
-// get returns the page under key when it was read at version.
-func (c *planPageCache) get(key planPageKey, version int64) (cachedPlanPage, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, ok := c.pages[key]
-	return p, ok && p.version == version
-}
-
-// put keeps page under key, unless a page of a newer version is there already
-// (a slower reader that began before a change must not replace it).
-func (c *planPageCache) put(key planPageKey, page cachedPlanPage) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.pages[key]; ok && old.version > page.version {
-		return
-	}
-	if c.pages == nil {
-		c.pages = make(map[planPageKey]cachedPlanPage)
-	}
-	if _, ok := c.pages[key]; !ok && len(c.pages) >= planPageCacheSize {
-		for k := range c.pages {
-			delete(c.pages, k)
-			break
-		}
-	}
-	c.pages[key] = page
+// newPlanPageCache returns the cache of the plan list's pages.
+func newPlanPageCache() *cache.Versioned[planPageKey, PlanPage] {
+	return cache.New[planPageKey, PlanPage](planPageCacheSize)
 }

@@ -251,36 +251,30 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// FindPlans returns a page of the account's plans that the filter selects, with
-// their services, and the number of plans it selects in all. A page of at most
-// planPageMaxLimit plans is cached until any of the account's plans changes
-// (accounts.plans_version) or the day does, as the summary cards are: the
-// plans and their services are shared with the cache, so callers must not
+// FindPlans returns the page of the account's plans that the filter selects,
+// with their services, and the number of plans it selects in all. A page of at
+// most planPageMaxLimit plans is cached until any of the account's plans
+// changes (accounts.plans_version) or the day does, as the summary cards are:
+// the plans and their services are shared with the cache, so callers must not
 // modify them.
-func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) ([]Plan, int, error) {
-	var (
-		plans []Plan
-		total int
-	)
+func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) (PlanPage, error) {
+	var page PlanPage
 	err := db.view(ctx, func(tx *Tx) error {
-		var (
-			currency string
-			version  int64
-		)
-		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&currency, &version); err != nil {
+		var currency string
+		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&currency, &page.Version); err != nil {
 			return fmt.Errorf("store: find plans: %w", err)
 		}
 		key := planPageKey{accountID, f.key()}
 		cacheable := f.Limit > 0 && f.Limit <= planPageMaxLimit
 		if cacheable {
-			if page, ok := db.planPages.get(key, version); ok {
-				plans, total = page.plans, page.total
+			if cached, ok := db.planPages.Get(key, page.Version); ok {
+				page = cached
 				return nil
 			}
 		}
 		// Without a search, service or date filter the count is one of the
 		// summary cards' (cached); counting 20,000 plans is most of a page.
-		total = -1
+		total := -1
 		if f.Query == "" && len(f.Services) == 0 && f.From.IsZero() && f.To.IsZero() {
 			s, err := db.summaryIn(ctx, tx, accountID, Currency(currency), f.Today)
 			if err != nil {
@@ -289,15 +283,15 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) ([]P
 			total = s.Count(f.Status)
 		}
 		var err error
-		if plans, total, err = findPlans(ctx, tx, accountID, f, total); err != nil {
+		if page.Plans, page.Total, err = findPlans(ctx, tx, accountID, f, total); err != nil {
 			return err
 		}
 		if cacheable {
-			db.planPages.put(key, cachedPlanPage{version, plans, total})
+			db.planPages.Put(key, page.Version, page)
 		}
 		return nil
 	})
-	return plans, total, err
+	return page, err
 }
 
 // findPlans is FindPlans inside the caller's transaction; total is the number
@@ -401,43 +395,23 @@ type cachedSummary struct {
 func planSummary(ctx context.Context, tx *Tx, accountID int64, currency Currency, today Date) (Summary, error) {
 	s := Summary{}
 	t := today.String()
-	// Each plan's status is decided once, then the statuses are counted.
-	rows, err := tx.QueryContext(ctx, `
-		SELECT status, COUNT(*), COALESCE(SUM(consumed), 0), COALESCE(SUM(amount), 0),
-			COALESCE(SUM(CASE WHEN amount > consumed THEN amount - consumed ELSE 0 END), 0)
-		FROM (SELECT CASE WHEN `+expiredSQL+` THEN 'expired' WHEN `+activeSQL+` THEN 'active' ELSE 'inactive' END AS status,
+	// Each plan's status is decided once (2 expired, 1 active, 0 inactive),
+	// then counted in a single pass: no grouping, so no sort of 20,000 rows.
+	var active, expired, all, consumed, amount, remaining int64
+	err := tx.QueryRowContext(ctx, `
+		SELECT COUNT(*) FILTER (WHERE status = 1), COUNT(*) FILTER (WHERE status = 2), COUNT(*),
+			COALESCE(SUM(consumed), 0), COALESCE(SUM(amount), 0),
+			COALESCE(SUM(amount - consumed) FILTER (WHERE status = 1 AND amount > consumed), 0)
+		FROM (SELECT CASE WHEN `+expiredSQL+` THEN 2 WHEN `+activeSQL+` THEN 1 ELSE 0 END AS status,
 				p.consumed, p.amount
-			FROM plans p WHERE p.account_id = ?) AS by_plan
-		GROUP BY status`, t, t, t, accountID)
+			FROM plans p WHERE p.account_id = ?) AS by_plan`, t, t, t, accountID).
+		Scan(&active, &expired, &all, &consumed, &amount, &remaining)
 	if err != nil {
 		return s, fmt.Errorf("store: plan summary: %w", err)
 	}
-	defer rows.Close()
-	var consumed, amount int64
-	for rows.Next() {
-		var (
-			status             string
-			n, c, a, remaining int64
-		)
-		if err := rows.Scan(&status, &n, &c, &a, &remaining); err != nil {
-			return s, fmt.Errorf("store: plan summary: %w", err)
-		}
-		consumed, amount = consumed+c, amount+a
-		switch Status(status) {
-		case StatusExpired:
-			s.Expired = int(n)
-		case StatusActive:
-			s.Active = int(n)
-			s.RemainingActive = Money{remaining, currency}
-		default:
-			s.Inactive = int(n)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return s, fmt.Errorf("store: plan summary: %w", err)
-	}
+	s.Active, s.Expired, s.Inactive = int(active), int(expired), int(all-active-expired)
+	s.RemainingActive = Money{remaining, currency}
 	s.TotalSpent, s.TotalAmount = Money{consumed, currency}, Money{amount, currency}
-	s.RemainingActive.Currency = currency
 	thisFrom, thisTo, lastFrom, lastTo := MonthSpans(today)
 	spend := func(from, to Date) (Money, error) {
 		var n int64

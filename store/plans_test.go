@@ -42,7 +42,8 @@ func TestFindPlansAgreesWithTheRules(t *testing.T) {
 	db, today := mustDemoDB(t)
 	ctx := context.Background()
 	acme := mustAccountID(t, db, "acme")
-	all, total, err := db.FindPlans(ctx, acme, PlanFilter{Today: today, Sort: SortByCode})
+	pg, err := db.FindPlans(ctx, acme, PlanFilter{Today: today, Sort: SortByCode})
+	all, total := pg.Plans, pg.Total
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,8 @@ func TestFindPlansAgreesWithTheRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.f.Today, tc.f.Sort = today, SortByCode
-			got, total, err := db.FindPlans(ctx, acme, tc.f)
+			pg, err := db.FindPlans(ctx, acme, tc.f)
+			got, total := pg.Plans, pg.Total
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +104,8 @@ func TestFindPlansAgreesWithTheRules(t *testing.T) {
 		}
 	})
 	t.Run("sorting by usage orders by consumed over amount, ties by code", func(t *testing.T) {
-		got, _, err := db.FindPlans(ctx, acme, PlanFilter{Today: today, Sort: SortByUsage, Desc: true})
+		pg, err := db.FindPlans(ctx, acme, PlanFilter{Today: today, Sort: SortByUsage, Desc: true})
+		got := pg.Plans
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +118,8 @@ func TestFindPlansAgreesWithTheRules(t *testing.T) {
 		}
 	})
 	t.Run("pages are slices of the whole sorted list", func(t *testing.T) {
-		page, total, err := db.FindPlans(ctx, acme, PlanFilter{Today: today, Sort: SortByCode, Offset: 10, Limit: 7})
+		pg, err := db.FindPlans(ctx, acme, PlanFilter{Today: today, Sort: SortByCode, Offset: 10, Limit: 7})
+		page, total := pg.Plans, pg.Total
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +129,8 @@ func TestFindPlansAgreesWithTheRules(t *testing.T) {
 	})
 	t.Run("another account's plans never appear", func(t *testing.T) {
 		globex := mustAccountID(t, db, "globex")
-		got, _, _ := db.FindPlans(ctx, globex, PlanFilter{Today: today})
+		pg, _ := db.FindPlans(ctx, globex, PlanFilter{Today: today})
+		got := pg.Plans
 		for _, p := range got {
 			if p.AccountID != globex || slices.Contains(codes(all), p.Code) {
 				t.Fatalf("globex's list holds %s of account %d", p.Code, p.AccountID)
@@ -141,7 +146,8 @@ func TestPlanSummaryAgreesWithThePlans(t *testing.T) {
 	db, today := mustDemoDB(t)
 	ctx := context.Background()
 	acme := mustAccountID(t, db, "acme")
-	all, _, err := db.FindPlans(ctx, acme, PlanFilter{Today: today})
+	pg, err := db.FindPlans(ctx, acme, PlanFilter{Today: today})
+	all := pg.Plans
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +307,8 @@ func TestFindPlansCacheFollowsEveryChange(t *testing.T) {
 	active := PlanFilter{Status: StatusActive, Limit: 50, Today: today}
 	page := func(p PlanFilter) []Plan {
 		t.Helper()
-		plans, total, err := f.db.FindPlans(ctx, f.account, p)
+		pg, err := f.db.FindPlans(ctx, f.account, p)
+		plans, total := pg.Plans, pg.Total
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,11 @@ func (s *Server) listPlans(c echo.Context) error {
 	}
 	today := account.Today(s.DB.Now())
 	summary := s.startPlanSummary(ctx, account, today)
-	plans, total, pastEnd, err := s.findPlanPage(ctx, account.ID, &q, today)
+	page, pastEnd, err := s.findPlanPage(ctx, account.ID, &q, today)
+	if err != nil {
+		return err
+	}
+	rows, err := s.planRowsOf(ctx, account.ID, page, q, today, currentMembership(c).IsAdmin())
 	if err != nil {
 		return err
 	}
@@ -53,20 +57,16 @@ func (s *Server) listPlans(c echo.Context) error {
 		Cards:      planCards(sum),
 		HasPlans:   sum.Active+sum.Expired+sum.Inactive > 0,
 		Filter:     planFilterForm(q, services, errs),
-		Total:      total,
+		Rows:       rows,
+		Total:      page.Total,
 		PageError:  cmp.Or(errs["page"], pastEnd),
-		Pagination: planPagination(q, total),
+		Pagination: planPagination(q, page.Total),
 		Sort:       planSortLinks(q),
 		CSVURL:     q.CSVURL(),
 	}
-	isAdmin := currentMembership(c).IsAdmin()
-	back := q.Encode()
-	for _, p := range plans {
-		m.Rows = append(m.Rows, planRow(p, today, back, isAdmin))
-	}
-	if len(plans) > 0 {
+	if len(page.Plans) > 0 {
 		m.First = (q.Page-1)*q.PerPage + 1
-		m.Last = m.First + len(plans) - 1
+		m.Last = m.First + len(page.Plans) - 1
 	}
 	return s.render(c, http.StatusOK, views.PlanList(m))
 }
@@ -92,25 +92,63 @@ func (s *Server) startPlanSummary(ctx context.Context, account store.Account, to
 	}
 }
 
-// findPlanPage returns the page of plans q asks for and the number of plans
+// findPlanPage returns the page of plans q asks for, with the number of plans
 // its filter selects. A page past the end is replaced in q by the last page,
 // and pastEnd says so.
-func (s *Server) findPlanPage(ctx context.Context, accountID int64, q *PlanQuery, today store.Date) (plans []store.Plan, total int, pastEnd string, err error) {
-	if plans, total, err = s.DB.FindPlans(ctx, accountID, q.Filter(today)); err != nil {
-		return nil, 0, "", err
+func (s *Server) findPlanPage(ctx context.Context, accountID int64, q *PlanQuery, today store.Date) (page store.PlanPage, pastEnd string, err error) {
+	if page, err = s.DB.FindPlans(ctx, accountID, q.Filter(today)); err != nil {
+		return store.PlanPage{}, "", err
 	}
-	last := lastPlanPage(total, q.PerPage)
+	last := lastPlanPage(page.Total, q.PerPage)
 	if q.Page <= last {
-		return plans, total, "", nil
+		return page, "", nil
 	}
 	pastEnd = fmt.Sprintf("Page %s is past the end of the list; the last page (%s) is shown.", views.Count(q.Page), views.Count(last))
 	q.Page = last
-	if total > 0 {
-		if plans, total, err = s.DB.FindPlans(ctx, accountID, q.Filter(today)); err != nil {
-			return nil, 0, "", err
+	if page.Total > 0 {
+		if page, err = s.DB.FindPlans(ctx, accountID, q.Filter(today)); err != nil {
+			return store.PlanPage{}, "", err
 		}
 	}
-	return plans, total, pastEnd, nil
+	return page, pastEnd, nil
+}
+
+// planRowsCacheSize bounds the rows kept written out: a page of 50 rows is
+// about 80 KB of HTML, so 128 pages take about 10 MB.
+const planRowsCacheSize = 128
+
+// planRowsKey is what a page's rows depend on: the plans (the account, its
+// plans_version and the query, paging included, which is also the link back
+// from each plan), the day (status and days remaining) and whether Pay now is
+// shown (admins only).
+type planRowsKey struct {
+	account int64
+	query   string
+	today   store.Date
+	admin   bool
+}
+
+// planRowsOf returns the rows of page, of the account's plans, written out, from the cache when the
+// same rows were written at the same version of the account's plans.
+func (s *Server) planRowsOf(ctx context.Context, accountID int64, page store.PlanPage, q PlanQuery, today store.Date, isAdmin bool) (views.PlanRowsHTML, error) {
+	if len(page.Plans) == 0 {
+		return views.PlanRowsHTML{}, nil
+	}
+	back := q.Encode()
+	key := planRowsKey{accountID, back, today, isAdmin}
+	if rows, ok := s.planRows.Get(key, page.Version); ok {
+		return rows, nil
+	}
+	rows := make([]views.PlanRow, len(page.Plans))
+	for i, p := range page.Plans {
+		rows[i] = planRow(p, today, back, isAdmin)
+	}
+	html, err := views.RenderPlanRows(ctx, rows)
+	if err != nil {
+		return views.PlanRowsHTML{}, fmt.Errorf("web: render plan rows: %w", err)
+	}
+	s.planRows.Put(key, page.Version, html)
+	return html, nil
 }
 
 // serviceCodes returns the codes of services.

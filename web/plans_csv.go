@@ -44,10 +44,11 @@ func (s *Server) exportPlansCSV(c echo.Context) error {
 	f.Limit = planCSVChunk
 	// The first chunk is read before anything is sent, so that a failing
 	// database still gets the error page.
-	plans, total, err := s.DB.FindPlans(ctx, account.ID, f)
+	page, err := s.DB.FindPlans(ctx, account.ID, f)
 	if err != nil {
 		return err
 	}
+	plans, total := page.Plans, page.Total
 
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -78,9 +79,10 @@ func (s *Server) exportPlansCSV(c echo.Context) error {
 		// Each chunk is its own read: plans added or removed meanwhile may
 		// shift a row between chunks, which an export taken while the ledger
 		// runs accepts.
-		if plans, _, err = s.DB.FindPlans(ctx, account.ID, f); err != nil {
+		if page, err = s.DB.FindPlans(ctx, account.ID, f); err != nil {
 			return err
 		}
+		plans = page.Plans
 	}
 }
 

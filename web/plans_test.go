@@ -868,3 +868,67 @@ func TestPlanListCSV(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanListShowsEveryChange reads the same list before and after each kind
+// of change to its plans: the rows are kept written out between requests, and
+// must never be shown once a plan behind them has changed.
+func TestPlanListShowsEveryChange(t *testing.T) {
+	db, srv := mustPlanListFixture(t)
+	ctx := context.Background()
+	admin := MustSignIn(t, srv, planListAdmin, planListPassword)
+	u, err := db.FindUserByEmail(ctx, planListAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.FindMembership(ctx, u.ID, "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := m.Account
+	row := func(t *testing.T, code, id string) string {
+		t.Helper()
+		return within(planListRow(t, MustPlanList(t, admin, "/billing/plans"), code), id)
+	}
+	if got := row(t, "BP-A-001", "plan-consumed"); got != "₫1,700,000" {
+		t.Fatalf("at first BP-A-001 consumed %s, want ₫1,700,000", got)
+	}
+	if got := row(t, "BP-A-001", "plan-consumed"); got != "₫1,700,000" {
+		t.Fatalf("the same list again: BP-A-001 consumed %s, want ₫1,700,000", got)
+	}
+
+	t.Run("usage", func(t *testing.T) {
+		MustApplyUsage(t, db, []store.UsageEvent{{ID: "later", AccountCode: "ACME", ServiceCode: "gpu", Quantity: decimal.NewFromInt(2),
+			At: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}})
+		if got := row(t, "BP-A-001", "plan-consumed"); got != "₫1,800,000" {
+			t.Errorf("after 2 more hours BP-A-001 consumed %s, want ₫1,800,000", got)
+		}
+	})
+	t.Run("a payment", func(t *testing.T) {
+		_, err := db.Pay(ctx, store.SandboxGateway{}, store.PayRequest{AccountID: acme.ID, PlanCode: "BP-A-002",
+			Amount: store.Money{Minor: 6_000_000, Currency: store.VND}, Method: store.Online, CardNumber: "4242 4242 4242 4242",
+			IdempotencyKey: mustKey(t), Actor: planListAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := row(t, "BP-A-002", "payment-status"); got != "Paid" {
+			t.Errorf("after paying it all BP-A-002 is %s, want Paid", got)
+		}
+	})
+	t.Run("a renewal", func(t *testing.T) {
+		_, err := db.Renew(ctx, store.RenewRequest{AccountID: acme.ID, PlanCode: "BP-A-001", Months: 1,
+			Price: store.Money{Minor: 1_000_000, Currency: store.VND}, IdempotencyKey: mustKey(t), Actor: planListAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := row(t, "BP-A-001", "plan-end"); got != "31 Jul 2026" {
+			t.Errorf("after a month's renewal BP-A-001 ends %s, want 31 Jul 2026", got)
+		}
+	})
+	t.Run("the next day", func(t *testing.T) {
+		MustSetClock(t, db, testNow.Add(24*time.Hour))
+		admin = MustSignIn(t, srv, planListAdmin, planListPassword) // the session idled out overnight
+		if got := row(t, "BP-A-002", "plan-days-remaining"); got != "59 days" {
+			t.Errorf("a day later BP-A-002 has %s left, want 59 days", got)
+		}
+	})
+}

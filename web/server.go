@@ -16,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/billingplans/billingplans/store"
+	"github.com/billingplans/billingplans/store/cache"
+	"github.com/billingplans/billingplans/views"
 )
 
 // Config is what the server needs from the command line and environment.
@@ -52,6 +54,8 @@ type Server struct {
 	limiter *limiter
 	// hashing bounds the password checks that run at once.
 	hashing chan struct{}
+	// planRows keeps the plan list's rows written out (see listPlans).
+	planRows *cache.Versioned[planRowsKey, views.PlanRowsHTML]
 }
 
 // New returns a server with every route registered. It returns an error when the
@@ -82,8 +86,9 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	s := &Server{
 		Echo: e, DB: db, cfg: cfg, log: cfg.Logger,
 		cookies: cookies, cookieName: sessionCookieName(cfg.SecureCookies),
-		limiter: newLimiter(5, time.Minute),
-		hashing: make(chan struct{}, max(1, runtime.NumCPU())),
+		limiter:  newLimiter(5, time.Minute),
+		hashing:  make(chan struct{}, max(1, runtime.NumCPU())),
+		planRows: cache.New[planRowsKey, views.PlanRowsHTML](planRowsCacheSize),
 	}
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
