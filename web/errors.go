@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -15,8 +16,15 @@ import (
 // and renders the error page (JSON under /api/). Unknown routes come here as
 // echo's 404 and get the same page as a missing plan code.
 func (s *Server) handleError(err error, c echo.Context) {
-	status, msg := errorResponse(err)
 	r := c.Request()
+	// A client that went away (closed the tab, a load generator stopping)
+	// cancels its request's context: nothing failed on our side, and there is
+	// no one left to answer.
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		s.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
+	status, msg := errorResponse(err)
 	if status >= http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else {
