@@ -58,6 +58,7 @@ func runLoadTest(args []string, stdout io.Writer) error {
 	apiConns := fs.String("api-conns", "1,4,8", "the concurrent connections of the usage API bursts (1,000 events a request)")
 	only := fs.String("only", "", "run only the bursts whose name contains this")
 	cpuProfile := fs.String("cpuprofile", "", "have the server write a CPU profile of the run to this file (for `go tool pprof`)")
+	generator := fs.String("generator", "auto", "what sends the page requests: wrk (Debian's wrk), go (the generator built in), or auto (wrk when it is on PATH); the forms and the usage API always use the built-in one")
 	fs.Lookup("db").DefValue = "/tmp/billingplans-loadtest-<scale>.db"
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,6 +75,10 @@ func runLoadTest(args []string, stdout io.Writer) error {
 		return err
 	}
 	apiLevels, err := parseInts(*apiConns)
+	if err != nil {
+		return err
+	}
+	wrk, err := pickGenerator(*generator)
 	if err != nil {
 		return err
 	}
@@ -167,21 +172,33 @@ func runLoadTest(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "server pid %d on %s, database %s; bursts of at most %s or %d requests\n", server.Process.Pid, addr, work, *duration, *maxReqs)
+	if wrk != "" {
+		fmt.Fprintf(stdout, "pages driven by %s (%s); forms and the usage API by the built-in generator\n", wrk, wrkVersion(wrk))
+	} else {
+		fmt.Fprintln(stdout, "every burst driven by the built-in generator")
+	}
 	row := "%-15s %6s %9s %7s %8s %8s %8s %8s  %s\n"
 	fmt.Fprintf(stdout, row, "burst", "conns", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "")
 	for _, b := range bursts {
 		if *only != "" && !strings.Contains(b.name, *only) {
 			continue
 		}
-		r := lt.run(b)
+		var s summary
+		if wrk != "" && b.path != "" {
+			if s, err = lt.runWrk(wrk, lt.base+b.path, b.conns); err != nil {
+				return err
+			}
+		} else {
+			r := lt.run(b)
+			s = r.summary()
+		}
 		extra := ""
 		if b.events > 0 {
-			extra = fmt.Sprintf("%.0f events/s", float64(r.ok*b.events)/r.elapsed.Seconds())
+			extra = fmt.Sprintf("%.0f events/s", s.perSecond*float64(b.events))
 		}
-		fmt.Fprintf(stdout, row, b.name, fmt.Sprint(b.conns), fmt.Sprint(r.ok+r.errors), fmt.Sprint(r.errors),
-			fmt.Sprintf("%.0f", float64(r.ok+r.errors)/r.elapsed.Seconds()), fmt.Sprintf("%.2f", ms(r.quantile(0.50))),
-			fmt.Sprintf("%.2f", ms(r.quantile(0.99))), fmt.Sprintf("%.2f", ms(r.quantile(1))), extra)
-		for _, e := range r.samples {
+		fmt.Fprintf(stdout, row, b.name, fmt.Sprint(b.conns), fmt.Sprint(s.requests), fmt.Sprint(s.errors),
+			fmt.Sprintf("%.0f", s.perSecond), fmt.Sprintf("%.2f", ms(s.p50)), fmt.Sprintf("%.2f", ms(s.p99)), fmt.Sprintf("%.2f", ms(s.max)), extra)
+		for _, e := range s.samples {
 			fmt.Fprintf(stdout, "    error: %s\n", e)
 		}
 	}
@@ -190,17 +207,55 @@ func runLoadTest(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// pickGenerator returns the path of wrk when the page requests are to go
+// through it, or "" for the built-in generator.
+func pickGenerator(name string) (string, error) {
+	switch name {
+	case "go":
+		return "", nil
+	case "wrk", "auto":
+		path, err := exec.LookPath("wrk")
+		if err != nil && name == "wrk" {
+			return "", errors.New("loadtest: wrk is not on PATH (apt-get install wrk), or use --generator go")
+		}
+		return path, nil
+	}
+	return "", fmt.Errorf("loadtest: --generator %q: want wrk, go or auto", name)
+}
+
 // burst is one kind of request at one concurrency.
 type burst struct {
 	name   string
 	conns  int
 	events int // usage events per request, for the API
+	// path is the page a GET burst reads; "" for the forms and the API.
+	path string
 	// do sends one request (or a form and its POST, timing the POST) and
 	// returns how long the timed request took.
 	do func(worker, i int) (time.Duration, error)
 }
 
-// result is what a burst measured.
+// summary is what a burst measured, whichever generator sent it: the
+// requests sent and how many failed, the throughput, and the median, 99th
+// percentile and longest latency of the requests that succeeded.
+type summary struct {
+	requests, errors int
+	perSecond        float64
+	p50, p99, max    time.Duration
+	samples          []string // the first few errors
+}
+
+// summary returns what r measured.
+func (r *result) summary() summary {
+	return summary{
+		requests: r.ok + r.errors, errors: r.errors,
+		perSecond: float64(r.ok+r.errors) / r.elapsed.Seconds(),
+		p50:       r.quantile(0.50), p99: r.quantile(0.99), max: r.quantile(1),
+		samples: r.samples,
+	}
+}
+
+// result is what the built-in generator measured of a burst.
 type result struct {
 	times      []time.Duration
 	ok, errors int
@@ -335,7 +390,7 @@ func (lt *loadTest) bursts(levels, writeLevels, apiLevels []int) ([]burst, error
 			return nil, err
 		}
 		for _, c := range levels {
-			out = append(out, burst{name: p.name, conns: c, do: page(p.path)})
+			out = append(out, burst{name: p.name, conns: c, path: p.path, do: page(p.path)})
 		}
 	}
 	for _, c := range writeLevels {
