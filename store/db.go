@@ -52,6 +52,9 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	now time.Time
+	// summaryChanges are the plan changes made in the transaction that the
+	// cached summary cards move by once it commits (see changePlan).
+	summaryChanges []summaryChange
 }
 
 // Open opens (creating when needed) the database at path and applies the
@@ -155,6 +158,9 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, c := range tx.summaryChanges {
+		db.advanceSummary(c)
 	}
 	return nil
 }

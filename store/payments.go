@@ -747,16 +747,22 @@ func applyPayment(ctx context.Context, tx *Tx, p Plan, amount Money, at time.Tim
 		after.ActivatedAt = &t
 		activatedAt = formatInstant(at)
 	}
-	res, err := tx.ExecContext(ctx, `
-		UPDATE plans SET paid_total = paid_total + ?, paid_upfront = paid_upfront + ?, activated_at = COALESCE(activated_at, ?)
-		WHERE id = ? AND paid_total + ? <= amount`, amount.Minor, upfront.Minor, activatedAt, p.ID, amount.Minor)
+	err = tx.changePlan(ctx, p, after, func() error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE plans SET paid_total = paid_total + ?, paid_upfront = paid_upfront + ?, activated_at = COALESCE(activated_at, ?)
+			WHERE id = ? AND paid_total + ? <= amount`, amount.Minor, upfront.Minor, activatedAt, p.ID, amount.Minor)
+		if err != nil {
+			return fmt.Errorf("store: add payment to %s: %w", p.Code, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: add payment to %s: %w", p.Code, err)
+		} else if n != 1 {
+			return Errorf(ECONFLICT, "%s does not owe %s: the amount due is %s.", p.Code, amount, p.AmountDue())
+		}
+		return nil
+	})
 	if err != nil {
-		return p, false, fmt.Errorf("store: add payment to %s: %w", p.Code, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return p, false, fmt.Errorf("store: add payment to %s: %w", p.Code, err)
-	} else if n != 1 {
-		return p, false, Errorf(ECONFLICT, "%s does not owe %s: the amount due is %s.", p.Code, amount, p.AmountDue())
+		return p, false, err
 	}
 	return after, activated, nil
 }

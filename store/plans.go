@@ -373,11 +373,25 @@ func (db *DB) summaryIn(ctx context.Context, tx *Tx, accountID int64, currency C
 		return Summary{}, fmt.Errorf("store: plan summary: %w", err)
 	}
 	// One entry an account, for the day and version it was worked out for, so
-	// the cache never outgrows the number of accounts.
-	if c, ok := db.summaries.Load(accountID); ok && c.(cachedSummary).version == version && c.(cachedSummary).today == today {
-		return c.(cachedSummary).summary, nil
+	// the cache never outgrows the number of accounts. Cards of an earlier
+	// day of the same version move to today by the plans starting or ending
+	// in between.
+	var cached cachedSummary
+	if c, ok := db.summaries.Load(accountID); ok {
+		cached = c.(cachedSummary)
 	}
-	s, err := planSummary(ctx, tx, accountID, currency, today)
+	var (
+		s   Summary
+		err error
+	)
+	switch {
+	case cached.version == version && cached.today == today:
+		return cached.summary, nil
+	case cached.version == version && !cached.today.IsZero() && cached.today.Before(today):
+		s, err = advanceDays(ctx, tx, accountID, currency, cached.summary, cached.today, today)
+	default:
+		s, err = planSummary(ctx, tx, accountID, currency, today)
+	}
 	if err != nil {
 		return s, err
 	}
@@ -412,6 +426,13 @@ func planSummary(ctx context.Context, tx *Tx, accountID int64, currency Currency
 	s.Active, s.Expired, s.Inactive = int(active), int(expired), int(all-active-expired)
 	s.RemainingActive = Money{remaining, currency}
 	s.TotalSpent, s.TotalAmount = Money{consumed, currency}, Money{amount, currency}
+	s.SpentThisMonth, s.SpentLastMonth, err = monthSpend(ctx, tx, accountID, currency, today)
+	return s, err
+}
+
+// monthSpend returns the plan spend of this month and of last month, each up
+// to the same day of the month as today (MonthSpans).
+func monthSpend(ctx context.Context, tx *Tx, accountID int64, currency Currency, today Date) (this, last Money, err error) {
 	thisFrom, thisTo, lastFrom, lastTo := MonthSpans(today)
 	spend := func(from, to Date) (Money, error) {
 		var n int64
@@ -422,11 +443,11 @@ func planSummary(ctx context.Context, tx *Tx, accountID int64, currency Currency
 		}
 		return Money{n, currency}, nil
 	}
-	if s.SpentThisMonth, err = spend(thisFrom, thisTo); err != nil {
-		return s, err
+	if this, err = spend(thisFrom, thisTo); err != nil {
+		return this, last, err
 	}
-	s.SpentLastMonth, err = spend(lastFrom, lastTo)
-	return s, err
+	last, err = spend(lastFrom, lastTo)
+	return this, last, err
 }
 
 // FindAccountServices returns the services any of the account's plans cover,

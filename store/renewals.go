@@ -171,9 +171,15 @@ func (db *DB) Renew(ctx context.Context, req RenewRequest) (RenewResult, error) 
 		if after.DepletedAt != nil {
 			depleted = formatInstant(*after.DepletedAt)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE plans SET end_date = ?, amount = ?, depleted_at = ? WHERE id = ?`,
-			end.String(), after.Amount.Minor, depleted, p.ID); err != nil {
-			return fmt.Errorf("store: renew %s: %w", p.Code, err)
+		err = tx.changePlan(ctx, p, after, func() error {
+			if _, err := tx.ExecContext(ctx, `UPDATE plans SET end_date = ?, amount = ?, depleted_at = ? WHERE id = ?`,
+				end.String(), after.Amount.Minor, depleted, p.ID); err != nil {
+				return fmt.Errorf("store: renew %s: %w", p.Code, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		now := tx.Now()
 		r := Renewal{PlanID: p.ID, PlanCode: p.Code, TermMonths: req.Months, Price: req.Price, OldEndDate: p.EndDate,
