@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -103,12 +102,7 @@ func BenchmarkPlanListReference(b *testing.B) {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
-	slices.Sort(times)
-	ms := func(q float64) float64 {
-		return float64(times[min(len(times)-1, int(q*float64(len(times))))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(ms(0.50), "p50-ms")
-	b.ReportMetric(ms(0.99), "p99-ms")
+	reportLatency(b, times)
 }
 
 // BenchmarkPlanSummaryCards reads the summary cards of the list page for the
