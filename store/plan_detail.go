@@ -75,6 +75,9 @@ type RenewalRecord struct {
 // one transaction.
 type PlanDetail struct {
 	Plan Plan
+	// Version is the account's plans_version the page was read at: any change
+	// to the account's plans, their daily spend included, makes a new one.
+	Version int64
 	// Now is the instant the transaction read; Today is its date in Location,
 	// the account's time zone.
 	Now      time.Time
@@ -128,7 +131,7 @@ func planDetail(ctx context.Context, tx *Tx, accountID int64, code string) (Plan
 		return d, err
 	}
 	var tz string
-	if err := tx.QueryRowContext(ctx, `SELECT timezone FROM accounts WHERE id = ?`, accountID).Scan(&tz); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT timezone, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&tz, &d.Version); err != nil {
 		return d, fmt.Errorf("store: plan detail: account time zone: %w", err)
 	}
 	d.Plan, d.Now, d.Location = p, tx.Now(), LoadLocation(tz)

@@ -62,7 +62,9 @@ type PlanDetailPage struct {
 	BreakdownSpent store.Money
 	BreakdownShare decimal.Decimal
 
-	Chart Chart
+	// Chart is the DailyChart of the plan's days, prerendered; empty for a
+	// plan that has not started.
+	Chart Prerendered
 
 	Payments      []PlanHistoryPayment
 	PaymentsTotal int

@@ -545,8 +545,8 @@ func PlanDetail(p PlanDetailPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(p.Chart.Days) > 0 {
-				templ_7745c5c3_Err = DailyChart(p.Chart).Render(ctx, templ_7745c5c3_Buffer)
+			if !p.Chart.IsEmpty() {
+				templ_7745c5c3_Err = p.Chart.Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -1,10 +1,6 @@
 package views
 
 import (
-	"bytes"
-	"context"
-	"io"
-
 	"github.com/shopspring/decimal"
 
 	"github.com/billingplans/billingplans/store"
@@ -20,8 +16,8 @@ type PlanListPage struct {
 	// shows its empty state instead of the filter bar and the table.
 	HasPlans bool
 	Filter   PlanFilterForm
-	// Rows are the page's rows, rendered by RenderPlanRows.
-	Rows PlanRowsHTML
+	// Rows are the page's rows, PlanRows prerendered.
+	Rows Prerendered
 	// Total is the number of plans the filter selects, on every page.
 	Total int
 	// First and Last are the positions (from 1) of the first and last row
@@ -224,38 +220,4 @@ func usageAriaSort(s PlanSortLinks) string {
 		return s.Amount.AriaSort()
 	}
 	return s.Usage.AriaSort()
-}
-
-// PlanRowsHTML is the table rows of a page of plans, written out. Writing 50
-// rows is most of the list page's work, and the same rows are shown again and
-// again until a plan changes, so the handler keeps them written. Only
-// RenderPlanRows makes one, through planRow, so it holds nothing that templ
-// did not escape.
-type PlanRowsHTML struct {
-	html []byte
-	n    int
-}
-
-// RenderPlanRows writes out rows. It returns an error only when rendering
-// fails.
-func RenderPlanRows(ctx context.Context, rows []PlanRow) (PlanRowsHTML, error) {
-	var buf bytes.Buffer
-	for _, r := range rows {
-		if err := planRow(r).Render(ctx, &buf); err != nil {
-			return PlanRowsHTML{}, err
-		}
-	}
-	return PlanRowsHTML{html: buf.Bytes(), n: len(rows)}, nil
-}
-
-// Len returns the number of rows.
-func (h PlanRowsHTML) Len() int { return h.n }
-
-// Size returns the size of the rows' HTML in bytes.
-func (h PlanRowsHTML) Size() int { return len(h.html) }
-
-// Render writes the rows to w; it makes PlanRowsHTML a templ component.
-func (h PlanRowsHTML) Render(_ context.Context, w io.Writer) error {
-	_, err := w.Write(h.html)
-	return err
 }

@@ -451,6 +451,28 @@ func TestPlanDetailChart(t *testing.T) {
 			t.Errorf("%d forecast marks, want none", n)
 		}
 	})
+	t.Run("the chart is drawn again after usage and on the next day", func(t *testing.T) {
+		w := mustPlanDetailWorld(t)
+		today := func() detailChartRow {
+			return detailChartRows(MustGetDetailDoc(t, w.admin, "/billing/plans/BP-ACTIVE"))[32]
+		}
+		if got := today(); got != (detailChartRow{"3 Dec 2026", "₫52,000"}) {
+			t.Fatalf("today at first: %+v", got)
+		}
+		if got := today(); got != (detailChartRow{"3 Dec 2026", "₫52,000"}) {
+			t.Fatalf("today again: %+v", got)
+		}
+		MustApplyDetailUsage(t, w.db, detailUsage("chart-later", "gpu-a", "1", "2026-12-03T15:00:00+07:00"))
+		if got := today(); got != (detailChartRow{"3 Dec 2026", "₫104,000"}) {
+			t.Errorf("today after another hour of GPU: %+v, want ₫104,000", got)
+		}
+		MustSetClock(t, w.db, planDetailToday.Add(24*time.Hour))
+		w.admin = MustSignIn(t, w.srv, "admin@acme.test", planDetailPassword) // the session idled out overnight
+		rows := detailChartRows(MustGetDetailDoc(t, w.admin, "/billing/plans/BP-ACTIVE"))
+		if len(rows) != 61 || rows[33] != (detailChartRow{"4 Dec 2026", "₫0"}) {
+			t.Errorf("the next day: %d days, 4 Dec %+v; want 61 days and 4 Dec no longer a forecast", len(rows), rows[min(33, len(rows)-1)])
+		}
+	})
 	t.Run("a plan not started yet has no chart but says so", func(t *testing.T) {
 		doc := MustGetDetailDoc(t, w.admin, "/billing/plans/BP-FUTURE")
 		if got := testid(doc, "usage-chart-empty"); !strings.Contains(got, "3 Jan 2027") {

@@ -130,9 +130,9 @@ type planRowsKey struct {
 
 // planRowsOf returns the rows of page, of the account's plans, written out, from the cache when the
 // same rows were written at the same version of the account's plans.
-func (s *Server) planRowsOf(ctx context.Context, accountID int64, page store.PlanPage, q PlanQuery, today store.Date, isAdmin bool) (views.PlanRowsHTML, error) {
+func (s *Server) planRowsOf(ctx context.Context, accountID int64, page store.PlanPage, q PlanQuery, today store.Date, isAdmin bool) (views.Prerendered, error) {
 	if len(page.Plans) == 0 {
-		return views.PlanRowsHTML{}, nil
+		return views.Prerendered{}, nil
 	}
 	back := q.Encode()
 	key := planRowsKey{accountID, back, today, isAdmin}
@@ -143,9 +143,9 @@ func (s *Server) planRowsOf(ctx context.Context, accountID int64, page store.Pla
 	for i, p := range page.Plans {
 		rows[i] = planRow(p, today, back, isAdmin)
 	}
-	html, err := views.RenderPlanRows(ctx, rows)
+	html, err := views.Prerender(ctx, views.PlanRows(rows))
 	if err != nil {
-		return views.PlanRowsHTML{}, fmt.Errorf("web: render plan rows: %w", err)
+		return views.Prerendered{}, fmt.Errorf("web: render plan rows: %w", err)
 	}
 	s.planRows.Put(key, page.Version, html)
 	return html, nil

@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -58,30 +56,7 @@ func mustPlanBench(b *testing.B) (*Server, []*http.Cookie) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jar := map[string]*http.Cookie{}
-	do := func(req *http.Request) *httptest.ResponseRecorder {
-		for _, c := range jar {
-			req.AddCookie(c)
-		}
-		rec := httptest.NewRecorder()
-		srv.Echo.ServeHTTP(rec, req)
-		for _, c := range rec.Result().Cookies() {
-			jar[c.Name] = c
-		}
-		return rec
-	}
-	do(httptest.NewRequest(http.MethodGet, "/login", nil))
-	form := url.Values{"email": {"bench@example.com"}, "password": {planListPassword}, "_csrf": {jar["_csrf"].Value}}
-	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if rec := do(req); rec.Code != http.StatusSeeOther {
-		b.Fatalf("sign in: status %d", rec.Code)
-	}
-	var cookies []*http.Cookie
-	for _, c := range jar {
-		cookies = append(cookies, c)
-	}
-	return srv, cookies
+	return srv, MustBenchSignIn(b, srv, "bench@example.com", planListPassword)
 }
 
 // BenchmarkPlanList serves the plan list, 50 rows a page, from an account of

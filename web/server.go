@@ -55,7 +55,9 @@ type Server struct {
 	// hashing bounds the password checks that run at once.
 	hashing chan struct{}
 	// planRows keeps the plan list's rows written out (see listPlans).
-	planRows *cache.Versioned[planRowsKey, views.PlanRowsHTML]
+	planRows *cache.Versioned[planRowsKey, views.Prerendered]
+	// planCharts keeps the plan pages' charts written out (see planChart).
+	planCharts *cache.Versioned[planChartKey, views.Prerendered]
 }
 
 // New returns a server with every route registered. It returns an error when the
@@ -86,9 +88,10 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	s := &Server{
 		Echo: e, DB: db, cfg: cfg, log: cfg.Logger,
 		cookies: cookies, cookieName: sessionCookieName(cfg.SecureCookies),
-		limiter:  newLimiter(5, time.Minute),
-		hashing:  make(chan struct{}, max(1, runtime.NumCPU())),
-		planRows: cache.New[planRowsKey, views.PlanRowsHTML](planRowsCacheSize),
+		limiter:    newLimiter(5, time.Minute),
+		hashing:    make(chan struct{}, max(1, runtime.NumCPU())),
+		planRows:   cache.New[planRowsKey, views.Prerendered](planRowsCacheSize),
+		planCharts: cache.New[planChartKey, views.Prerendered](planChartsCacheSize),
 	}
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
