@@ -19,7 +19,8 @@ bench:
 
 ## loadtest: serve a database seeded at $(SCALE) (small, medium or large; seeded once
 ## into /tmp) on loopback and measure each page, Pay now, Renew and the usage API
-## at 8, 32 and 128 connections; LOADTEST_FLAGS adds flags (see `billingplans loadtest -h`)
+## at 8, 32 and 128 connections; the pages are driven by wrk when it is installed
+## (apt-get install wrk); LOADTEST_FLAGS adds flags (see `billingplans loadtest -h`)
 SCALE ?= medium
 loadtest:
 	$(GO) build -o bin/billingplans ./cmd/billingplans
