@@ -24,7 +24,16 @@ type OverviewPage struct {
 	MorePlans   int
 	AllPlansURL string
 	Vouchers    []OverviewVoucher
-	AtRisk      []OverviewAtRisk
+	// AtRisk are the first of the credits at risk, soonest end first;
+	// MoreAtRisk counts those not listed, and AtRiskPlansURL is the plan
+	// list of the Active plans ending within AtRiskDays.
+	AtRisk         []OverviewAtRisk
+	MoreAtRisk     int
+	AtRiskPlansURL string
+	// AtRiskRemaining and AtRiskUnused are the remaining balance and the
+	// forecast unused amount of every credit at risk, listed or not.
+	AtRiskRemaining store.Money
+	AtRiskUnused    store.Money
 	// AtRiskDays is how far ahead the at-risk list looks.
 	AtRiskDays int
 }

@@ -48,7 +48,13 @@ func overviewPage(p views.Page, o store.Overview) views.OverviewPage {
 	for _, v := range o.Vouchers {
 		m.Vouchers = append(m.Vouchers, views.OverviewVoucher{Code: v.Code, ExpiryDate: v.ExpiryDate, Remaining: v.Remaining})
 	}
-	for _, r := range o.AtRisk {
+	m.AtRiskRemaining, m.AtRiskUnused = store.Money{Currency: o.TopupCredit.Currency}, store.Money{Currency: o.TopupCredit.Currency}
+	for i, r := range o.AtRisk {
+		m.AtRiskRemaining, m.AtRiskUnused = m.AtRiskRemaining.Add(r.Remaining), m.AtRiskUnused.Add(r.Unused)
+		if i >= overviewAtRiskRows {
+			m.MoreAtRisk++
+			continue
+		}
 		row := views.OverviewAtRisk{Source: r.Source, Code: r.Code, EndDate: r.EndDate, DaysLeft: r.DaysLeft,
 			Remaining: r.Remaining, Forecast: r.Forecast, Unused: r.Unused}
 		if r.Source == store.SourcePlan {
@@ -56,8 +62,19 @@ func overviewPage(p views.Page, o store.Overview) views.OverviewPage {
 		}
 		m.AtRisk = append(m.AtRisk, row)
 	}
+	if m.MoreAtRisk > 0 {
+		q := DefaultPlanQuery()
+		q.Status, q.DateField, q.From, q.To = store.StatusActive, "end", o.Today, o.Today.AddDays(store.AtRiskDays-1)
+		q.Sort, q.Desc = store.SortByEnd, false
+		m.AtRiskPlansURL = q.URL()
+	}
 	return m
 }
+
+// overviewAtRiskRows is how many credits at risk the overview lists, soonest
+// end first: an account of thousands of plans can have hundreds ending within
+// a month, which the plan list shows better, filtered by end date.
+const overviewAtRiskRows = 20
 
 // overviewCount returns "1 active plan" or "n active plans".
 func overviewCount(n int, one, many string) string {

@@ -281,3 +281,49 @@ func TestOverviewIsNeverStale(t *testing.T) {
 		t.Errorf("after BP-1 ended, balance = %q, want ₫5,200,000", got)
 	}
 }
+
+// TestOverviewListsTheCreditsAtRiskThatEndSoonest gives acme 24 more plans
+// ending within 30 days: the overview lists the 20 credits that end soonest,
+// totals all 26, and leads to the plan list of the rest.
+func TestOverviewListsTheCreditsAtRiskThatEndSoonest(t *testing.T) {
+	_, srv := MustHistoryWorld(t, func(f *store.ImportFile) {
+		f.Services = append(f.Services, store.ImportService{Code: "vm", Name: "Virtual machine", Unit: "hour", ListPrices: map[string]string{"VND": "30000"}})
+		for i := range 24 {
+			f.Plans = append(f.Plans, store.ImportPlan{
+				Code: fmt.Sprintf("BP-R%02d", i), Account: "acme", Type: "VM Reserved", StartDate: "2026-03-01",
+				EndDate: store.NewDate(2026, 4, 1).AddDays(i % 10).String(), Amount: "100000",
+				Region: "Hanoi", PaymentOption: "all_upfront", PaymentMethod: "online",
+				Services: []store.ImportPlanService{{Service: "vm", PricePerUnit: "25000"}},
+				Payments: []store.ImportPayment{{Amount: "100000", Method: "online", PaidAt: "2026-02-20T09:00:00+07:00"}},
+			})
+		}
+	})
+	c := MustSignIn(t, srv, historyAdmin, historyPassword)
+	doc := MustGetPage(t, c, "/billing")
+	rows := doc.Find(`[data-testid="at-risk-row"]`)
+	if rows.Length() != 20 {
+		t.Fatalf("%d credits at risk listed, want the 20 that end soonest", rows.Length())
+	}
+	if got := strings.TrimSpace(rows.First().Find(`[data-testid="at-risk-code"]`).Text()); got != "BP-1" {
+		t.Errorf("first listed %q, want BP-1 (ends 31 Mar)", got)
+	}
+	if got := strings.Join(strings.Fields(doc.Find(`[data-testid="at-risk-total"] th`).Text()), " "); got != "All 26 credits at risk" {
+		t.Errorf("total row says %q", got)
+	}
+	// 24 × 100,000 + BP-1 1,092,000 + SPRING 800,000 remaining; unused: the new
+	// plans are not used at all, BP-1 leaves 289,714 and SPRING 314,285.
+	if got := testid(doc, "at-risk-total-remaining"); got != "₫4,292,000" {
+		t.Errorf("total remaining %q, want ₫4,292,000", got)
+	}
+	if got := testid(doc, "at-risk-total-unused"); got != "₫3,003,999" {
+		t.Errorf("total unused %q, want ₫3,003,999", got)
+	}
+	href, _ := doc.Find(`[data-testid="at-risk-more-link"]`).Attr("href")
+	if want := "/billing/plans?status=active&date_field=end&from=2026-03-20&to=2026-04-18&sort=end&dir=asc"; href != want {
+		t.Fatalf("the link to the rest leads to %q, want %q", href, want)
+	}
+	list := MustPlanList(t, c, href)
+	if got := testid(list, "plans-total"); got != "25" {
+		t.Errorf("the plan list of the link shows %s plans, want 25 (BP-1 and the 24)", got)
+	}
+}
