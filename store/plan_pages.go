@@ -26,6 +26,9 @@ type PlanPage struct {
 	Plans []Plan
 	// Total is the number of plans the filter selects in all.
 	Total int
+	// Summary is the account's summary cards on the filter's day, whatever
+	// the filter, read in the same transaction as the page.
+	Summary Summary
 	// Version is the account's plans_version the page was read at: any change
 	// to any of the account's plans makes a new version, so pages of the same
 	// filter and version are the same page.

@@ -252,42 +252,46 @@ func escapeLike(s string) string {
 }
 
 // FindPlans returns the page of the account's plans that the filter selects,
-// with their services, and the number of plans it selects in all. A page of at
-// most planPageMaxLimit plans is cached until any of the account's plans
-// changes (accounts.plans_version) or the day does, as the summary cards are:
-// the plans and their services are shared with the cache, so callers must not
-// modify them.
+// with their services, the number of plans it selects in all, and the
+// account's summary cards. A page of at most planPageMaxLimit plans is cached
+// until any of the account's plans changes (accounts.plans_version) or the day
+// does, as the summary cards are: the plans and their services are shared with
+// the cache, so callers must not modify them.
 func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) (PlanPage, error) {
 	var page PlanPage
 	err := db.view(ctx, func(tx *Tx) error {
-		var currency string
-		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&currency, &page.Version); err != nil {
+		var (
+			currency string
+			version  int64
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&currency, &version); err != nil {
 			return fmt.Errorf("store: find plans: %w", err)
+		}
+		summary, err := db.summaryAt(ctx, tx, accountID, Currency(currency), f.Today, version)
+		if err != nil {
+			return err
 		}
 		key := planPageKey{accountID, f.key()}
 		cacheable := f.Limit > 0 && f.Limit <= planPageMaxLimit
 		if cacheable {
-			if cached, ok := db.planPages.Get(key, page.Version); ok {
+			if cached, ok := db.planPages.Get(key, version); ok {
 				page = cached
+				page.Summary = summary
 				return nil
 			}
 		}
 		// Without a search, service or date filter the count is one of the
-		// summary cards' (cached); counting 20,000 plans is most of a page.
+		// summary cards'; counting 20,000 plans is most of a page.
 		total := -1
 		if f.Query == "" && len(f.Services) == 0 && f.From.IsZero() && f.To.IsZero() {
-			s, err := db.summaryIn(ctx, tx, accountID, Currency(currency), f.Today)
-			if err != nil {
-				return err
-			}
-			total = s.Count(f.Status)
+			total = summary.Count(f.Status)
 		}
-		var err error
+		page = PlanPage{Version: version, Summary: summary}
 		if page.Plans, page.Total, err = findPlans(ctx, tx, accountID, f, total); err != nil {
 			return err
 		}
 		if cacheable {
-			db.planPages.Put(key, page.Version, page)
+			db.planPages.Put(key, version, page)
 		}
 		return nil
 	})
@@ -368,10 +372,15 @@ func (db *DB) PlanSummary(ctx context.Context, accountID int64, currency Currenc
 
 // summaryIn is PlanSummary inside the caller's transaction, through the cache.
 func (db *DB) summaryIn(ctx context.Context, tx *Tx, accountID int64, currency Currency, today Date) (Summary, error) {
-	var version int64
-	if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, accountID).Scan(&version); err != nil {
-		return Summary{}, fmt.Errorf("store: plan summary: %w", err)
+	version, err := plansVersion(ctx, tx, accountID)
+	if err != nil {
+		return Summary{}, err
 	}
+	return db.summaryAt(ctx, tx, accountID, currency, today, version)
+}
+
+// summaryAt is summaryIn for the plans_version the caller read in tx.
+func (db *DB) summaryAt(ctx context.Context, tx *Tx, accountID int64, currency Currency, today Date, version int64) (Summary, error) {
 	// One entry an account, for the day and version it was worked out for, so
 	// the cache never outgrows the number of accounts. Cards of an earlier
 	// day of the same version move to today by the plans starting or ending

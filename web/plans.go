@@ -38,7 +38,6 @@ func (s *Server) listPlans(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, q.URL())
 	}
 	today := account.Today(s.DB.Now())
-	summary := s.startPlanSummary(ctx, account, today)
 	page, pastEnd, err := s.findPlanPage(ctx, account.ID, &q, today)
 	if err != nil {
 		return err
@@ -47,10 +46,7 @@ func (s *Server) listPlans(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sum, err := summary()
-	if err != nil {
-		return err
-	}
+	sum := page.Summary
 
 	m := views.PlanListPage{
 		Page:       s.page(c, "Billing plans", views.NavPlans),
@@ -69,27 +65,6 @@ func (s *Server) listPlans(c echo.Context) error {
 		m.Last = m.First + len(page.Plans) - 1
 	}
 	return s.render(c, http.StatusOK, views.PlanList(m))
-}
-
-// startPlanSummary starts reading the account's summary cards and returns
-// the function that waits for them. The cards read every plan of the account
-// and the page only its rows, so the two run side by side on the read pool:
-// the page waits for the slower, not for both. The channel is buffered, so a
-// handler that returns early leaves nothing blocked.
-func (s *Server) startPlanSummary(ctx context.Context, account store.Account, today store.Date) func() (store.Summary, error) {
-	type result struct {
-		summary store.Summary
-		err     error
-	}
-	done := make(chan result, 1)
-	go func() {
-		sum, err := s.DB.PlanSummary(ctx, account.ID, account.Currency, today)
-		done <- result{sum, err}
-	}()
-	return func() (store.Summary, error) {
-		r := <-done
-		return r.summary, r.err
-	}
 }
 
 // findPlanPage returns the page of plans q asks for, with the number of plans
