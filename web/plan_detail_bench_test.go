@@ -54,12 +54,10 @@ func BenchmarkPlanDetail(b *testing.B) {
 	for _, name := range []string{"cached", "after usage"} {
 		b.Run(name, func(b *testing.B) {
 			var times []time.Duration
-			n := 0
 			for b.Loop() {
 				if name == "after usage" {
 					b.StopTimer()
-					n++
-					res, err := srv.DB.ApplyUsage(context.Background(), []store.UsageEvent{{ID: fmt.Sprintf("bench-later-%d", n),
+					res, err := srv.DB.ApplyUsage(context.Background(), []store.UsageEvent{{ID: fmt.Sprintf("bench-later-%d", benchEvents.Add(1)),
 						AccountCode: "bench", ServiceCode: "gpu-h100", Quantity: decimal.NewFromInt(1), At: srv.DB.Now().Add(-time.Hour)}})
 					if err != nil || res[0].Outcome != store.Applied {
 						b.Fatalf("usage: %v %+v", err, res)

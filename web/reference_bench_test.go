@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,7 +143,7 @@ func BenchmarkPlanSummaryCards(b *testing.B) {
 				b.StopTimer()
 				switch name {
 				case "after usage":
-					mustBenchUsage(b, srv.DB, "BIG0", fmt.Sprintf("cards-%d", n))
+					mustBenchUsage(b, srv.DB, "BIG0")
 				case "after a renewal":
 					mustBenchRenew(b, srv.DB, accountID, active.Plans[n%len(active.Plans)].Code)
 				case "next day":
@@ -181,9 +182,14 @@ func mustBenchRenew(b *testing.B, db *store.DB, accountID int64, code string) {
 	}
 }
 
-// mustBenchUsage applies one usage event of service gpu to the account, now.
-func mustBenchUsage(b *testing.B, db *store.DB, account, id string) {
+// benchEvents numbers the usage events the benchmarks apply, so that every
+// event is new however often a benchmark runs (-count).
+var benchEvents atomic.Int64
+
+// mustBenchUsage applies one new usage event of service gpu to the account, now.
+func mustBenchUsage(b *testing.B, db *store.DB, account string) {
 	b.Helper()
+	id := fmt.Sprintf("bench-%d", benchEvents.Add(1))
 	res, err := db.ApplyUsage(context.Background(), []store.UsageEvent{{ID: id, AccountCode: account, ServiceCode: "gpu",
 		Quantity: decimal.NewFromInt(1), At: testNow}})
 	if err != nil {
