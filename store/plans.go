@@ -261,10 +261,11 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) (Pla
 	var page PlanPage
 	err := db.view(ctx, func(tx *Tx) error {
 		var (
-			currency string
-			version  int64
+			currency             string
+			version, listVersion int64
 		)
-		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version FROM accounts WHERE id = ?`, accountID).Scan(&currency, &version); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT currency, plans_version, plans_list_version FROM accounts WHERE id = ?`, accountID).
+			Scan(&currency, &version, &listVersion); err != nil {
 			return fmt.Errorf("store: find plans: %w", err)
 		}
 		summary, err := db.summaryAt(ctx, tx, accountID, Currency(currency), f.Today, version)
@@ -274,9 +275,19 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) (Pla
 		key := planPageKey{accountID, f.key()}
 		cacheable := f.Limit > 0 && f.Limit <= planPageMaxLimit
 		if cacheable {
-			if cached, ok := db.planPages.Get(key, version); ok {
+			cached, at, ok := db.planPages.Latest(key)
+			switch {
+			case ok && at == version:
 				page = cached
 				page.Summary = summary
+				return nil
+			case ok && cached.listVersion == listVersion && f.Sort != SortByUsage:
+				// The same plans in the same order: read their rows again.
+				page = PlanPage{Total: cached.Total, Summary: summary, Version: version, listVersion: listVersion}
+				if page.Plans, err = findPlansByID(ctx, tx, cached.Plans); err != nil {
+					return err
+				}
+				db.planPages.Put(key, version, page)
 				return nil
 			}
 		}
@@ -286,7 +297,7 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) (Pla
 		if f.Query == "" && len(f.Services) == 0 && f.From.IsZero() && f.To.IsZero() {
 			total = summary.Count(f.Status)
 		}
-		page = PlanPage{Version: version, Summary: summary}
+		page = PlanPage{Version: version, listVersion: listVersion, Summary: summary}
 		if page.Plans, page.Total, err = findPlans(ctx, tx, accountID, f, total); err != nil {
 			return err
 		}
@@ -296,6 +307,52 @@ func (db *DB) FindPlans(ctx context.Context, accountID int64, f PlanFilter) (Pla
 		return nil
 	})
 	return page, err
+}
+
+// findPlansByID reads again the plans of an earlier page, in the same order,
+// with their services. It returns an error when one is gone: the caller knows
+// none was removed (plans_list_version), so that is the database failing.
+func findPlansByID(ctx context.Context, tx *Tx, earlier []Plan) ([]Plan, error) {
+	if len(earlier) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(earlier))
+	at := make(map[int64]int, len(earlier))
+	for i, p := range earlier {
+		args[i] = p.ID
+		at[p.ID] = i
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+planColumns+`
+		FROM plans p JOIN accounts a ON a.id = p.account_id
+		WHERE p.id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: find plans again: %w", err)
+	}
+	defer rows.Close()
+	plans := make([]Plan, len(earlier))
+	found := 0
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: find plans again: %w", err)
+		}
+		plans[at[p.ID]] = p
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: find plans again: %w", err)
+	}
+	if found != len(earlier) {
+		return nil, fmt.Errorf("store: find plans again: %d of %d plans found", found, len(earlier))
+	}
+	ptrs := make([]*Plan, len(plans))
+	for i := range plans {
+		ptrs[i] = &plans[i]
+	}
+	if err := attachServices(ctx, tx, ptrs); err != nil {
+		return nil, err
+	}
+	return plans, nil
 }
 
 // findPlans is FindPlans inside the caller's transaction; total is the number

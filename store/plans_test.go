@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // mustDemoDB seeds the demo data around 3 December 2026 into a fresh database.
@@ -359,5 +362,107 @@ func TestFindPlansCacheFollowsEveryChange(t *testing.T) {
 	MustExec(t, f.db, `UPDATE plans SET suspended = 0 WHERE code = 'BP-1'`)
 	if p := page(PlanFilter{Status: StatusExpired, Limit: 50, Today: NewDate(2026, 12, 1)}); len(p) != 1 {
 		t.Errorf("on 1 December, %d expired plans, want 1", len(p))
+	}
+}
+
+// TestFindPlansCacheAgreesWithFreshReads changes an account's plans in every
+// way, step by step, and after each step reads a set of filtered, sorted and
+// paged lists through the cache and afresh: the same plans, in the same order,
+// with the same figures and count. Pages are cached by plans_version and their
+// plans kept by plans_list_version, so a change that a trigger misses shows up
+// here as a stale page.
+func TestFindPlansCacheAgreesWithFreshReads(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(11, 12))
+	mustMixedPlans(t, f, rng, 40)
+	loc := LoadLocation("Asia/Ho_Chi_Minh")
+	var filters []PlanFilter
+	for _, base := range []PlanFilter{
+		{}, {Status: StatusActive}, {Status: StatusExpired}, {Status: StatusInactive}, {Query: "BP-1"},
+		{Services: []string{"storage"}}, {DateField: "end", From: NewDate(2026, 3, 1), To: NewDate(2026, 5, 31)},
+	} {
+		for _, sort := range []PlanSort{SortByStart, SortByCode, SortByUsage, SortByAmount, SortByEnd} {
+			for _, offset := range []int{0, 21} {
+				g := base
+				g.Sort, g.Desc, g.Limit, g.Offset = sort, offset == 21, 7, offset
+				filters = append(filters, g)
+			}
+		}
+	}
+	ids := func(plans []Plan) string {
+		var b strings.Builder
+		for _, p := range plans {
+			fmt.Fprintf(&b, "%s:%d/%d:%d ", p.Code, p.Consumed.Minor, p.Amount.Minor, len(p.Services))
+		}
+		return b.String()
+	}
+	days := []Date{NewDate(2026, 2, 1), NewDate(2026, 4, 10), NewDate(2026, 6, 1)}
+	for step := range 90 {
+		today := days[rng.IntN(len(days))]
+		f.db.Now = func() time.Time { return today.Start(loc).Add(12 * time.Hour) }
+		code := fmt.Sprintf("BP-%02d", rng.IntN(40))
+		key, err := NewIdempotencyKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch step % 6 {
+		case 0, 1: // usage, which runs some plans out
+			var events []UsageEvent
+			for i := range 5 {
+				events = append(events, UsageEvent{ID: fmt.Sprintf("s%d-%d", step, i), AccountCode: "acme", ServiceCode: []string{"gpu", "storage"}[rng.IntN(2)],
+					Quantity: decimal.NewFromInt(int64(1 + rng.IntN(8))), At: today.Start(loc).Add(-time.Duration(1+rng.IntN(200)) * time.Hour)})
+			}
+			MustApply(t, f.db, events...)
+		case 2: // a payment, in full half the time, so that some plans are activated
+			if waiting := mustStrings(t, f.db, `SELECT code FROM plans WHERE activated_at IS NULL ORDER BY code`); len(waiting) > 0 {
+				code = waiting[rng.IntN(len(waiting))]
+			}
+			due := mustInt(t, f.db, `SELECT amount - paid_total FROM plans WHERE code = ?`, code)
+			if amount := []int64{due, 1 + rng.Int64N(max(due, 1))}[rng.IntN(2)]; due > 0 {
+				f.db.Pay(ctx, SandboxGateway{}, PayRequest{AccountID: f.account, PlanCode: code, Amount: Money{amount, VND},
+					Method: Online, CardNumber: "4242 4242 4242 4242", IdempotencyKey: key, Actor: "an@acme.test"})
+			}
+		case 3:
+			f.db.Renew(ctx, RenewRequest{AccountID: f.account, PlanCode: code, Months: 1, Price: Money{100_000, VND},
+				IdempotencyKey: key, Actor: "an@acme.test"})
+		case 4: // a service added to a plan, by hand
+			MustExec(t, f.db, `INSERT OR IGNORE INTO plan_services (plan_id, service_id, price_per_unit)
+				SELECT id, ?, '500' FROM plans WHERE code = ?`, f.services["storage"], code)
+		case 5: // suspended, renamed or re-dated by hand
+			switch rng.IntN(3) {
+			case 0: // an Active plan, so that the status filters see it go
+				active := mustStrings(t, f.db, `SELECT code FROM plans WHERE suspended = 0 AND activated_at IS NOT NULL
+					AND start_date <= ? AND end_date >= ? AND consumed < amount ORDER BY code`, today.String(), today.String())
+				if len(active) > 0 {
+					code = active[rng.IntN(len(active))]
+				}
+				MustExec(t, f.db, `UPDATE plans SET suspended = 1 - suspended WHERE code = ?`, code)
+			case 1:
+				MustExec(t, f.db, `UPDATE plans SET type = 'Renamed ' || ? WHERE code = ?`, step, code)
+			case 2:
+				MustExec(t, f.db, `UPDATE plans SET start_date = ? WHERE code = ?`, NewDate(2026, 1, 1).AddDays(rng.IntN(90)).String(), code)
+			}
+		}
+		for _, g := range filters {
+			g.Today = today
+			page, err := f.db.FindPlans(ctx, f.account, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fresh []Plan
+			var total int
+			err = f.db.view(ctx, func(tx *Tx) error {
+				var err error
+				fresh, total, err = findPlans(ctx, tx, f.account, g, -1)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := ids(page.Plans), ids(fresh); got != want || page.Total != total {
+				t.Fatalf("step %d, filter %+v:\n cached %d: %s\n fresh  %d: %s", step, g, page.Total, got, total, want)
+			}
+		}
 	}
 }

@@ -39,6 +39,16 @@ func (c *Versioned[K, V]) Get(key K, version int64) (V, bool) {
 	return e.value, true
 }
 
+// Latest returns the answer under key whatever its version, with the version
+// it was worked out at: for a caller that can tell whether an older answer
+// still holds in part.
+func (c *Versioned[K, V]) Latest(key K) (V, int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	return e.value, e.version, ok
+}
+
 // Put keeps value under key as worked out at version, unless an answer of a
 // newer version is there already: a slow reader that began before a change
 // must not replace the answer of a faster one that began after it. When the

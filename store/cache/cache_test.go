@@ -72,3 +72,14 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("the cache holds %d, more than its size 8", c.Len())
 	}
 }
+
+func TestLatestGivesTheAnswerOfAnyVersion(t *testing.T) {
+	c := New[string, string](4)
+	if _, _, ok := c.Latest("acme"); ok {
+		t.Fatal("an empty cache gave an answer")
+	}
+	c.Put("acme", 3, "page at 3")
+	if got, v, ok := c.Latest("acme"); !ok || got != "page at 3" || v != 3 {
+		t.Errorf("Latest(acme) = %q, %d, %v; want the page at 3", got, v, ok)
+	}
+}
