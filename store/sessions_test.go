@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -101,4 +102,54 @@ func TestSessions(t *testing.T) {
 			t.Errorf("at the maximum age: err = %v, want expired", err)
 		}
 	})
+}
+
+// TestSessionCarriesEveryMembership resumes the sessions of a user of three
+// accounts and of a user of none: the memberships in account name order, each
+// account with its figures, and the same user as FindUserByID reads.
+func TestSessionCarriesEveryMembership(t *testing.T) {
+	ctx := context.Background()
+	db, _ := MustOpenAuthDB(t)
+	for _, code := range []string{"ZED", "ACME", "MID"} {
+		MustCreateAuthAccount(t, db, code)
+	}
+	MustExec(t, db, `UPDATE accounts SET topup_balance = 1234, uncovered = 56 WHERE code = 'MID'`)
+	u := MustCreateAuthUser(t, db, "ana@example.com", "correct horse", "ZED", RoleViewer)
+	for _, code := range []string{"ACME", "MID"} {
+		if _, err := db.AddMembership(ctx, "ana@example.com", code, RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, token, err := db.SignIn(ctx, "ana@example.com", "correct horse", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.ResumeSession(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range s.Memberships {
+		got = append(got, m.Account.Code+":"+string(m.Role))
+	}
+	if want := []string{"ACME:admin", "MID:admin", "ZED:viewer"}; !slices.Equal(got, want) {
+		t.Errorf("memberships %v, want %v (account name order)", got, want)
+	}
+	if mid := s.Memberships[1].Account; mid.TopupBalance != (Money{1234, USD}) || mid.Uncovered != (Money{56, USD}) || mid.TimeZone != DefaultTimeZone {
+		t.Errorf("MID = %+v", mid)
+	}
+	if s.User.ID != u.ID || s.User.Email != u.Email || s.User.Name != u.Name || !s.User.CreatedAt.Equal(u.CreatedAt) {
+		t.Errorf("user %+v, want %+v", s.User, u)
+	}
+
+	MustCreateAuthAccount(t, db, "SOLO")
+	MustCreateAuthUser(t, db, "bo@example.com", "correct horse", "SOLO", RoleViewer)
+	MustExec(t, db, `DELETE FROM memberships WHERE user_id = (SELECT id FROM users WHERE email = 'bo@example.com')`)
+	_, token, err = db.SignIn(ctx, "bo@example.com", "correct horse", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := db.ResumeSession(ctx, token); err != nil || len(s.Memberships) != 0 || s.User.Email != "bo@example.com" {
+		t.Errorf("a user of no account: %+v, %v", s, err)
+	}
 }
