@@ -10,8 +10,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -139,13 +142,13 @@ type ledger struct {
 
 	// nextEventID numbers the batch's usage events; the batch holds the write
 	// lock, so no one else takes these ids. Events and lines are written in
-	// multi-row statements when the batch is flushed.
+	// multi-row statements when the batch is flushed (see flush).
 	nextEventID int64
-	eventRows   [][]any
-	lineRows    [][]any
 
-	// Statements run many times a batch, prepared once.
-	planStmt, carryStmt *sql.Stmt
+	// Statements run many times a batch, prepared once: planStmts by page
+	// size (see planPages).
+	planStmts [len(planPages)]*sql.Stmt
+	carryStmt *sql.Stmt
 
 	// summaryChanges is what the flushed batch changed of each account's
 	// summary cards.
@@ -165,7 +168,7 @@ func (l *ledger) stmt(st **sql.Stmt, q string) (*sql.Stmt, error) {
 
 // close releases the batch's prepared statements.
 func (l *ledger) close() {
-	for _, st := range []*sql.Stmt{l.planStmt, l.carryStmt} {
+	for _, st := range append(l.planStmts[:], l.carryStmt) {
 		if st != nil {
 			st.Close()
 		}
@@ -174,6 +177,8 @@ func (l *ledger) close() {
 
 type ledgerAccount struct {
 	id int64
+	// idArg is id as a statement argument, made once for the batch's rows.
+	idArg any
 	// version0 is the account's plans_version when the batch began.
 	version0 int64
 	currency Currency
@@ -190,21 +195,50 @@ type ledgerAccount struct {
 	loadedV  bool
 	// seen holds the results of event ids already applied, in the database or this batch.
 	seen map[string]EventResult
+	// eventArgs and lineArgs hold the values of the account's usage_events
+	// and consumptions rows, eventColumns and lineColumns of them a row, in
+	// the order applied; the i-th event has lineCounts[i] lines. The event
+	// ids are left out (nil) until flush numbers the rows.
+	eventArgs, lineArgs []any
+	lineCounts          []int
 }
 
 type ledgerService struct {
-	id     int64
-	prices map[Currency]decimal.Decimal
+	id    int64
+	idArg any
+	// prices are the list prices by currency.
+	prices map[Currency]*unitPrice
 }
 
 type ledgerPlan struct {
 	id, account                 int64
+	idArg                       any
 	amount, consumed, consumed0 int64
 	code                        string
 	start, end                  Date
 	activatedAt                 time.Time
 	depletedAt                  *time.Time
-	prices                      map[int64]decimal.Decimal
+	// prices are the plan's prices by service.
+	prices map[int64]*unitPrice
+}
+
+// unitPrice is a price per unit, with what drawing at it needs again and
+// again worked out once.
+type unitPrice struct {
+	// minor is the price in minor units of the currency it is paid in.
+	minor decimal.Decimal
+	// text is the price as consumption lines store it, as a statement
+	// argument.
+	text any
+}
+
+// newUnitPrice reads a price per unit paid in currency c.
+func newUnitPrice(text string, c Currency) (*unitPrice, error) {
+	v, err := decimal.NewFromString(text)
+	if err != nil {
+		return nil, err
+	}
+	return &unitPrice{minor: v.Shift(c.Exponent()), text: v.String()}, nil
 }
 
 type ledgerVoucher struct {
@@ -246,12 +280,21 @@ type planSvcDelta struct {
 
 // line is one consumption line before it is written.
 type line struct {
-	source    CreditSource
-	sourceID  int64
+	source   CreditSource
+	sourceID int64
+	// sourceArg is the plan's or voucher's id as a statement argument.
+	sourceArg any
 	quantity  decimal.Decimal
-	unitPrice decimal.Decimal
+	unitPrice *unitPrice
 	amount    int64
 }
+
+// The columns of the rows the engine inserts, in the order of its INSERT
+// statements.
+const (
+	eventColumns = 7
+	lineColumns  = 11
+)
 
 func (l *ledger) apply(events []UsageEvent) ([]EventResult, error) {
 	results := make([]EventResult, len(events))
@@ -346,6 +389,7 @@ func (l *ledger) account(code string) (*ledgerAccount, error) {
 		return nil, fmt.Errorf("store: find account %q: %w", code, err)
 	}
 	a.currency, a.loc, a.topup0, a.owed0 = Currency(currency), LoadLocation(tz), a.topup, a.owed
+	a.idArg = a.id
 	l.accounts[code] = a
 	return a, nil
 }
@@ -367,14 +411,15 @@ func (l *ledger) service(code string) (*ledgerService, error) {
 			return nil, fmt.Errorf("store: find service %q: %w", code, err)
 		}
 		if s == nil {
-			s = &ledgerService{id: id, prices: map[Currency]decimal.Decimal{}}
+			s = &ledgerService{id: id, idArg: id, prices: map[Currency]*unitPrice{}}
 		}
 		if currency.Valid {
-			d, err := decimal.NewFromString(price.String)
+			c := Currency(currency.String)
+			p, err := newUnitPrice(price.String, c)
 			if err != nil {
 				return nil, fmt.Errorf("store: list price of %q: %w", code, err)
 			}
-			s.prices[Currency(currency.String)] = d
+			s.prices[c] = p
 		}
 	}
 	l.services[code] = s
@@ -434,11 +479,17 @@ func (l *ledger) loadSeen(events []UsageEvent, valid []bool) error {
 // the first plan or two, so an account's hundreds of plans are rarely all read.
 type planQueue struct {
 	plans []*ledgerPlan
+	// loads counts the pages loaded so far.
+	loads int
 	done  bool
 }
 
-// planPage is how many plans one query of a planQueue loads.
-const planPage = 32
+// planPages are how many plans the successive queries of a planQueue load. The
+// first page is small because one plan usually pays for all of a batch's
+// events of a service: each plan read costs a row of plans and one of
+// plan_services, often not yet in the page cache. The pages grow so that an
+// account whose events need many plans still reads them in few queries.
+var planPages = [...]int{4, 8, 16, 32}
 
 // planAt returns the i-th plan of the account that covers the service and could
 // pay for an event of this batch, in draw order (the plan that ends soonest
@@ -468,15 +519,26 @@ func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) erro
 		after = []any{last.end.String(), last.start.String(), last.code}
 	}
 	args := append([]any{serviceID, a.id, a.minDay.String(), a.maxDay.String()}, after...)
-	st, err := l.stmt(&l.planStmt, `
+	page := min(q.loads, len(planPages)-1)
+	size := planPages[page]
+	q.loads++
+	// The ids are compared with CAST(? AS INTEGER), not a bare ?, on purpose.
+	// The driver clears a statement's bindings before each run, and SQLite
+	// prepares a statement again after that whenever its query plan was worked
+	// out from a bound value (here: "= ?" in a join), which cost three
+	// quarters of this query. An expression is not a bound value to the
+	// planner, so the statement stays prepared; the indexes are used as
+	// before. The page size is part of the text for the same reason (LIMIT ?
+	// is such a value too).
+	st, err := l.stmt(&l.planStmts[page], `
 		SELECT p.id, p.code, p.start_date, p.end_date, p.amount, p.consumed, p.activated_at, ps.price_per_unit
-		FROM plans p JOIN plan_services ps ON ps.plan_id = p.id AND ps.service_id = ?
-		WHERE p.account_id = ? AND p.suspended = 0
+		FROM plans p JOIN plan_services ps ON ps.plan_id = p.id AND ps.service_id = CAST(? AS INTEGER)
+		WHERE p.account_id = CAST(? AS INTEGER) AND p.suspended = 0
 		  AND p.activated_at IS NOT NULL AND p.consumed < p.amount
 		  AND p.end_date >= ? AND p.start_date <= ?
 		  AND (p.end_date, p.start_date, p.code) > (?, ?, ?)
 		ORDER BY p.end_date, p.start_date, p.code
-		LIMIT `+fmt.Sprint(planPage))
+		LIMIT `+strconv.Itoa(size))
 	if err != nil {
 		return err
 	}
@@ -497,7 +559,7 @@ func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) erro
 		}
 		p, ok := l.plans[id]
 		if !ok {
-			p = &ledgerPlan{id: id, account: a.id, code: code, amount: amount, consumed: consumed, consumed0: consumed, prices: map[int64]decimal.Decimal{}}
+			p = &ledgerPlan{id: id, idArg: id, account: a.id, code: code, amount: amount, consumed: consumed, consumed0: consumed, prices: map[int64]*unitPrice{}}
 			if p.start, err = ParseDate(start); err != nil {
 				return err
 			}
@@ -509,12 +571,12 @@ func (l *ledger) loadPlans(a *ledgerAccount, serviceID int64, q *planQueue) erro
 			}
 			l.plans[id] = p
 		}
-		if p.prices[serviceID], err = decimal.NewFromString(price); err != nil {
+		if p.prices[serviceID], err = newUnitPrice(price, a.currency); err != nil {
 			return fmt.Errorf("store: price of plan %s: %w", code, err)
 		}
 		q.plans = append(q.plans, p)
 	}
-	if n < planPage {
+	if n < size {
 		q.done = true
 	}
 	return rows.Err()
@@ -597,14 +659,14 @@ func (l *ledger) carryOf(k carryKey) (*carry, error) {
 }
 
 // draw takes up to avail minor units (avail < 0: no limit) for quantity q at
-// unitPrice from one source, rounding the line to the minor unit with the
+// price from one source, rounding the line to the minor unit with the
 // source's carried remainder. It returns the quantity and amount taken.
-func (l *ledger) draw(k carryKey, q, unitPrice decimal.Decimal, exp int32, avail int64) (decimal.Decimal, int64, error) {
+func (l *ledger) draw(k carryKey, q decimal.Decimal, price *unitPrice, avail int64) (decimal.Decimal, int64, error) {
 	c, err := l.carryOf(k)
 	if err != nil {
 		return decimal.Zero, 0, err
 	}
-	unitMinor := unitPrice.Shift(exp)
+	unitMinor := price.minor
 	total := q.Mul(unitMinor).Add(c.value)
 	amount := total.Round(0)
 	if avail < 0 || amount.IntPart() <= avail {
@@ -627,14 +689,15 @@ func (l *ledger) draw(k carryKey, q, unitPrice decimal.Decimal, exp int32, avail
 
 func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService) (EventResult, error) {
 	res := EventResult{ID: ev.ID, Outcome: Applied, Currency: a.currency}
-	exp := a.currency.Exponent()
 	day := DateOf(ev.At, a.loc)
 	listPrice := svc.prices[a.currency]
-	if ev.Quantity.Mul(listPrice).Shift(exp).Abs().GreaterThan(maxLineMinor) {
+	if ev.Quantity.Mul(listPrice.minor).Abs().GreaterThan(maxLineMinor) {
 		return EventResult{ID: ev.ID, Outcome: Rejected, Reason: "quantity is too large"}, nil
 	}
 	left := ev.Quantity
-	var lines []line
+	// Most events make one line or two.
+	var buf [2]line
+	lines := buf[:0]
 
 	for i := 0; left.IsPositive(); i++ {
 		p, err := l.planAt(a, svc.id, i)
@@ -647,7 +710,7 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 			continue
 		}
 		price := p.prices[svc.id]
-		q, amt, err := l.draw(carryKey{SourcePlan, p.id, svc.id}, left, price, exp, p.amount-p.consumed)
+		q, amt, err := l.draw(carryKey{SourcePlan, p.id, svc.id}, left, price, p.amount-p.consumed)
 		if err != nil {
 			return res, err
 		}
@@ -660,7 +723,7 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 			p.depletedAt = &at
 		}
 		left = left.Sub(q)
-		lines = append(lines, line{SourcePlan, p.id, q, price, amt})
+		lines = append(lines, line{SourcePlan, p.id, p.idArg, q, price, amt})
 	}
 	if left.IsPositive() {
 		vouchers, err := l.vouchersOf(a)
@@ -674,7 +737,7 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 			if v.remaining <= 0 || day.Before(v.effective) || day.After(v.expiry) || (v.services != nil && !v.services[svc.id]) {
 				continue
 			}
-			q, amt, err := l.draw(carryKey{SourceVoucher, v.id, svc.id}, left, listPrice, exp, v.remaining)
+			q, amt, err := l.draw(carryKey{SourceVoucher, v.id, svc.id}, left, listPrice, v.remaining)
 			if err != nil {
 				return res, err
 			}
@@ -683,46 +746,47 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 			}
 			v.remaining -= amt
 			left = left.Sub(q)
-			lines = append(lines, line{SourceVoucher, v.id, q, listPrice, amt})
+			lines = append(lines, line{SourceVoucher, v.id, v.id, q, listPrice, amt})
 		}
 	}
 	if left.IsPositive() && a.topup > 0 {
-		q, amt, err := l.draw(carryKey{SourceTopup, a.id, svc.id}, left, listPrice, exp, a.topup)
+		q, amt, err := l.draw(carryKey{SourceTopup, a.id, svc.id}, left, listPrice, a.topup)
 		if err != nil {
 			return res, err
 		}
 		if q.IsPositive() || amt > 0 {
 			a.topup -= amt
 			left = left.Sub(q)
-			lines = append(lines, line{SourceTopup, a.id, q, listPrice, amt})
+			lines = append(lines, line{SourceTopup, a.id, nil, q, listPrice, amt})
 		}
 	}
 	if left.IsPositive() {
-		q, amt, err := l.draw(carryKey{SourceUncovered, a.id, svc.id}, left, listPrice, exp, -1)
+		q, amt, err := l.draw(carryKey{SourceUncovered, a.id, svc.id}, left, listPrice, -1)
 		if err != nil {
 			return res, err
 		}
 		a.owed += amt
-		lines = append(lines, line{SourceUncovered, a.id, q, listPrice, amt})
+		lines = append(lines, line{SourceUncovered, a.id, nil, q, listPrice, amt})
 	}
 
 	for _, ln := range lines {
 		res.Drawn.add(ln.source, ln.amount)
 	}
-	result, err := json.Marshal(res.Drawn)
-	if err != nil {
-		return res, fmt.Errorf("store: encode result: %w", err)
-	}
-	at := formatInstant(ev.At)
-	l.nextEventID++
-	eventRow := l.nextEventID
-	l.eventRows = append(l.eventRows, []any{eventRow, a.id, ev.ID, svc.id, ev.Quantity.String(), at, string(result)})
-	dayText := day.String()
+	// The event's values, each made a statement argument once for its row
+	// and its lines.
+	var (
+		at       any = formatInstant(ev.At)
+		dayText      = day.String()
+		dayArg   any = dayText
+		quantity any = ev.Quantity.String()
+	)
+	a.eventArgs = append(a.eventArgs, nil, a.idArg, ev.ID, svc.idArg, quantity, at, string(appendDrawn(nil, res.Drawn)))
+	a.lineCounts = append(a.lineCounts, len(lines))
 	for _, ln := range lines {
 		var planID, voucherID any
 		switch ln.source {
 		case SourcePlan:
-			planID = ln.sourceID
+			planID = ln.sourceArg
 			l.planDay[planDayKey{ln.sourceID, dayText}] += ln.amount
 			d := l.planSvc[planSvcKey{ln.sourceID, svc.id}]
 			if d == nil {
@@ -732,13 +796,56 @@ func (l *ledger) applyEvent(ev UsageEvent, a *ledgerAccount, svc *ledgerService)
 			d.volume = d.volume.Add(ln.quantity)
 			d.spent += ln.amount
 		case SourceVoucher:
-			voucherID = ln.sourceID
+			voucherID = ln.sourceArg
 		}
 		l.daily[dailyKey{a.id, dayText, ln.source, svc.id}] += ln.amount
-		l.lineRows = append(l.lineRows, []any{a.id, eventRow, svc.id, string(ln.source), planID, voucherID,
-			ln.quantity.String(), ln.unitPrice.String(), ln.amount, at, dayText})
+		// Every unit of the event is on exactly one line, so a line of its
+		// own has the event's quantity, and its text.
+		q := quantity
+		if len(lines) > 1 {
+			q = ln.quantity.String()
+		}
+		a.lineArgs = append(a.lineArgs, a.idArg, nil, svc.idArg, sourceArg(ln.source), planID, voucherID,
+			q, ln.unitPrice.text, ln.amount, at, dayArg)
 	}
 	return res, nil
+}
+
+// sourceArg returns a credit source as a statement argument, without making
+// one for every line.
+func sourceArg(s CreditSource) any {
+	switch s {
+	case SourcePlan:
+		return string(SourcePlan)
+	case SourceVoucher:
+		return string(SourceVoucher)
+	case SourceTopup:
+		return string(SourceTopup)
+	}
+	return string(SourceUncovered)
+}
+
+// appendDrawn appends the first result of an event as usage_events.result
+// keeps it: a JSON object of what each credit source paid (the fields of
+// Drawn), where a source that paid nothing is left out. Most events are paid
+// from one source, so the row is short; reading it with encoding/json gives
+// zero for the sources left out, as before.
+func appendDrawn(b []byte, d Drawn) []byte {
+	b = append(b, '{')
+	for _, f := range [...]struct {
+		name  string
+		minor int64
+	}{{`"plan":`, d.Plan}, {`"voucher":`, d.Voucher}, {`"topup":`, d.Topup}, {`"uncovered":`, d.Uncovered}} {
+		if f.minor == 0 {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, f.name...)
+		b = strconv.AppendInt(b, f.minor, 10)
+	}
+	return append(b, '}')
 }
 
 // flush writes the batch's running totals: plans, plan services, vouchers,
@@ -751,10 +858,11 @@ func (l *ledger) flush() error {
 		}
 		return nil
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO usage_events (id, account_id, event_id, service_id, quantity, at, result) VALUES `, l.eventRows); err != nil {
+	events, lines := l.numberRows()
+	if err := insertValues(ctx, tx, `INSERT INTO usage_events (id, account_id, event_id, service_id, quantity, at, result) VALUES `, eventColumns, events); err != nil {
 		return fmt.Errorf("store: insert usage events: %w", err)
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO consumptions (account_id, event_id, service_id, source, plan_id, voucher_id, quantity, unit_price, amount, at, day) VALUES `, l.lineRows); err != nil {
+	if err := insertValues(ctx, tx, `INSERT INTO consumptions (account_id, event_id, service_id, source, plan_id, voucher_id, quantity, unit_price, amount, at, day) VALUES `, lineColumns, lines); err != nil {
 		return fmt.Errorf("store: insert consumptions: %w", err)
 	}
 	for _, p := range sortedPlans(l.plans) {
@@ -826,6 +934,41 @@ func (l *ledger) flush() error {
 	return l.collectSummaryChanges()
 }
 
+// numberRows gives the batch's usage events their ids and returns the values
+// of the usage_events and consumptions rows to insert. The rows go account by
+// account (in id order), each account's in the order its events were
+// applied. A statement that inserts a run of rows then changes the index
+// pages of an account or two instead of those of every account in the batch,
+// and SQLite copies far fewer pages into the statement's journal. What any
+// page shows together is one account's lines, ordered by time and then id,
+// and their order is the order they were drawn, as before.
+func (l *ledger) numberRows() (events, lines []any) {
+	var accounts []*ledgerAccount
+	nEvents, nLines := 0, 0
+	for _, a := range l.accounts {
+		if a != nil && len(a.lineCounts) > 0 {
+			accounts = append(accounts, a)
+			nEvents, nLines = nEvents+len(a.eventArgs), nLines+len(a.lineArgs)
+		}
+	}
+	sort.Slice(accounts, func(i, j int) bool { return accounts[i].id < accounts[j].id })
+	events, lines = make([]any, 0, nEvents), make([]any, 0, nLines)
+	for _, a := range accounts {
+		line := 0
+		for i, n := range a.lineCounts {
+			l.nextEventID++
+			var id any = l.nextEventID
+			a.eventArgs[i*eventColumns] = id
+			for ; n > 0; n-- {
+				a.lineArgs[line*lineColumns+1] = id
+				line++
+			}
+		}
+		events, lines = append(events, a.eventArgs...), append(lines, a.lineArgs...)
+	}
+	return events, lines
+}
+
 // collectSummaryChanges records, for each account whose plans the batch
 // changed, the plans before and after, the plan spend by day, and the
 // account's plans_version before and after (the batch holds the write lock,
@@ -869,42 +1012,59 @@ func sortedPlans(m map[int64]*ledgerPlan) []*ledgerPlan {
 	return ps
 }
 
-// insertRows inserts rows with multi-row INSERT statements of up to 64 rows,
-// which costs far less per row than one statement each.
+// maxInsertRows bounds the rows of one multi-row INSERT.
+const maxInsertRows = 1024
+
+// insertRows inserts rows (all of the same width) with multi-row INSERT
+// statements, as few as it can. Every statement pays for a statement journal:
+// SQLite copies each page it changes there first, so that a failing row can
+// undo the statement's earlier rows, and an insert of a batch's events or
+// lines changes the same few dozen index pages however many rows it holds. So
+// large statements cost far less per row than small ones. Their row counts
+// are powers of two, so that one table needs only a few statement texts,
+// which the driver keeps prepared on the connection from batch to batch.
 func insertRows(ctx context.Context, tx *Tx, insert string, rows [][]any) error {
-	const perStatement = 64
 	if len(rows) == 0 {
 		return nil
 	}
-	tuple := "(?" + strings.Repeat(",?", len(rows[0])-1) + ")"
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, perStatement*len(rows[0]))
-	for len(rows) > 0 {
-		n := min(perStatement, len(rows))
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		rows = rows[n:]
-		var err error
-		if n == perStatement {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insert+tuple+strings.Repeat(","+tuple, n-1)); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insert+tuple+strings.Repeat(","+tuple, n-1), args...)
-		}
-		if err != nil {
+	width := len(rows[0])
+	args := make([]any, 0, len(rows)*width)
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	return insertValues(ctx, tx, insert, width, args)
+}
+
+// insertValues is insertRows with the rows' values one after another in args.
+func insertValues(ctx context.Context, tx *Tx, insert string, width int, args []any) error {
+	for len(args) > 0 {
+		// The largest power of two that fits.
+		n := 1 << (bits.Len(uint(min(len(args)/width, maxInsertRows))) - 1)
+		if _, err := tx.ExecContext(ctx, insertStatement(insert, width, n), args[:n*width]...); err != nil {
 			return err
 		}
+		args = args[n*width:]
 	}
 	return nil
+}
+
+// insertStatements holds the texts insertStatement built, so that a batch
+// does not build a statement of thousands of placeholders again.
+var insertStatements sync.Map // insertKey → string
+
+type insertKey struct {
+	insert      string
+	width, rows int
+}
+
+// insertStatement returns insert followed by rows tuples of width placeholders.
+func insertStatement(insert string, width, rows int) string {
+	k := insertKey{insert, width, rows}
+	if q, ok := insertStatements.Load(k); ok {
+		return q.(string)
+	}
+	tuple := "(?" + strings.Repeat(",?", width-1) + ")"
+	q := insert + tuple + strings.Repeat(","+tuple, rows-1)
+	insertStatements.Store(k, q)
+	return q
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -649,4 +650,194 @@ func TestApplyUsageConcurrently(t *testing.T) {
 		t.Errorf("concurrent totals %s, one sender %s", got, want)
 	}
 	mustHoldLedgerInvariants(t, many.db)
+}
+
+// TestApplyUsageDuplicateInALaterBatchAnswersTheFirstResult reads the first
+// result back from usage_events, where the engine keeps only the sources that
+// paid something, and where rows written before that keep all four.
+func TestApplyUsageDuplicateInALaterBatchAnswersTheFirstResult(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	f.plan(t, "BP-A", "2026-10-01", "2026-11-30", 100_000, map[string]string{"gpu": "40000"})
+	f.voucher(t, "V1", "2026-10-01", "2027-01-31", 100_000, "gpu")
+	f.topup(t, 65_000)
+	// e1 spends the plan; e2 the voucher, the top-up and more (uncovered, at
+	// the list price of 65,000).
+	first := MustApply(t, f.db,
+		ev("e1", "gpu", "2.5", "2026-11-02T10:00:00+07:00"),
+		ev("e2", "gpu", "10", "2026-11-02T12:00:00+07:00"),
+	)
+	// A row as the engine wrote it before results were kept short.
+	MustExec(t, f.db, `INSERT INTO usage_events (account_id, event_id, service_id, quantity, at, result)
+		VALUES (?, 'old', ?, '1', '2026-11-01T00:00:00.000000000Z', '{"plan":5,"voucher":0,"topup":7,"uncovered":0}')`, f.account, f.services["gpu"])
+	again := MustApply(t, f.db,
+		ev("e2", "gpu", "3", "2026-11-03T12:00:00+07:00"),
+		ev("e1", "gpu", "1", "2026-11-03T12:00:00+07:00"),
+		ev("old", "gpu", "1", "2026-11-03T12:00:00+07:00"),
+	)
+	want := []Drawn{first[1].Drawn, first[0].Drawn, {Plan: 5, Topup: 7}}
+	if first[1].Drawn != (Drawn{Voucher: 100_000, Topup: 65_000, Uncovered: 485_000}) {
+		t.Fatalf("e2 drawn: got %+v", first[1].Drawn)
+	}
+	for i, r := range again {
+		if r.Outcome != Duplicate || r.Drawn != want[i] || r.Currency != VND {
+			t.Errorf("%s: got %s %+v %s, want duplicate %+v VND", r.ID, r.Outcome, r.Drawn, r.Currency, want[i])
+		}
+	}
+	got := mustStrings(t, f.db, `SELECT result FROM usage_events WHERE event_id IN ('e1', 'e2') ORDER BY event_id`)
+	if fmt.Sprint(got) != `[{"plan":100000} {"voucher":100000,"topup":65000,"uncovered":485000}]` {
+		t.Errorf("stored results: got %v", got)
+	}
+	if n := mustInt(t, f.db, `SELECT COUNT(*) FROM consumptions`); n != 4 {
+		t.Errorf("lines: got %d, want 4 (duplicates add none)", n)
+	}
+}
+
+// TestAppendDrawnReadsBackAsDrawn: what appendDrawn writes decodes, with
+// encoding/json, to the same Drawn, whichever sources paid.
+func TestAppendDrawnReadsBackAsDrawn(t *testing.T) {
+	for _, d := range []Drawn{
+		{}, {Plan: 1}, {Voucher: 2}, {Topup: 3}, {Uncovered: 4}, {Plan: 5, Uncovered: 6},
+		{Plan: 1e17, Voucher: 1e17 - 1, Topup: 12, Uncovered: 100_000_000_000}, {Plan: -3},
+	} {
+		text := appendDrawn(nil, d)
+		var back Drawn
+		if err := json.Unmarshal(text, &back); err != nil || back != d {
+			t.Errorf("%+v: wrote %s, read back %+v (%v)", d, text, back, err)
+		}
+	}
+}
+
+// TestApplyUsageReadsPlansPageAfterPage: the plans of a service are loaded a
+// page at a time in draw order, the pages growing; an event whose plan comes
+// after several pages of plans it cannot draw from still finds it.
+func TestApplyUsageReadsPlansPageAfterPage(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	// 35 plans that end before BP-Z, in draw order before it, but start on 20
+	// November: the batch's event of 2 November cannot draw from them.
+	for k := range 35 {
+		f.plan(t, fmt.Sprintf("BP-S%02d", k), "2026-11-20", NewDate(2026, 12, 1).AddDays(k%30).String(), 1_000_000, map[string]string{"gpu": "1000"})
+	}
+	z := f.plan(t, "BP-Z", "2026-10-01", "2026-12-31", 1_000_000, map[string]string{"gpu": "1000"})
+	res := MustApply(t, f.db,
+		ev("early", "gpu", "3", "2026-11-02T10:00:00+07:00"),
+		ev("late", "gpu", "2", "2026-11-30T10:00:00+07:00"),
+	)
+	for _, r := range res {
+		if r.Outcome != Applied || r.Drawn != (Drawn{Plan: int64(1000 * map[string]int{"early": 3, "late": 2}[r.ID])}) {
+			t.Fatalf("%s: got %s %+v", r.ID, r.Outcome, r.Drawn)
+		}
+	}
+	s00 := mustInt(t, f.db, `SELECT id FROM plans WHERE code = 'BP-S00'`)
+	got := mustLines(t, f.db)
+	if want := []lineRow{{"plan", z, "3", 3000}, {"plan", s00, "2", 2000}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("lines:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestApplyUsageKeepsEachAccountsOrder: a batch of interleaved events of two
+// accounts writes each account's events and lines in the order they were
+// applied, each line under its own event.
+func TestApplyUsageKeepsEachAccountsOrder(t *testing.T) {
+	f := mustLedgerFixture(t, VND, "Asia/Ho_Chi_Minh")
+	f.plan(t, "BP-A", "2026-10-01", "2026-12-31", 1_000_000, map[string]string{"gpu": "1000"})
+	beta := MustExec(t, f.db, `INSERT INTO accounts (code, name, currency, timezone) VALUES ('beta', 'Beta', 'VND', 'Asia/Ho_Chi_Minh')`)
+	plan := MustExec(t, f.db, `INSERT INTO plans (account_id, code, type, start_date, end_date, first_term_months, first_term_amount, amount,
+		region, payment_option, payment_method, created_at, created_by, activated_at, paid_total)
+		VALUES (?, 'BP-B', 'GPU Commitment', '2026-10-01', '2026-12-31', 1, 5000, 5000, 'Hanoi', 'all_upfront', 'online',
+		'2026-01-01T00:00:00.000000000Z', 'an@beta.test', '2026-01-01T00:00:00.000000000Z', 5000)`, beta)
+	MustExec(t, f.db, `INSERT INTO plan_services (plan_id, service_id, price_per_unit) VALUES (?, ?, '1000')`, plan, f.services["gpu"])
+
+	var events []UsageEvent
+	for i := range 12 {
+		e := ev(fmt.Sprintf("e%d", i), "gpu", fmt.Sprint(1+i%3), "2026-11-02T10:00:00+07:00")
+		if i%3 != 0 {
+			e.AccountCode = "beta" // beta's plan runs out at its 4th event: it has plan and uncovered lines
+		}
+		events = append(events, e)
+	}
+	MustApply(t, f.db, events...)
+	for _, code := range []string{"acme", "beta"} {
+		// The account's lines by id, with their events: in the order applied.
+		got := mustStrings(t, f.db, `SELECT e.event_id || ' ' || c.source || ' ' || c.quantity FROM consumptions c
+			JOIN usage_events e ON e.id = c.event_id AND e.account_id = c.account_id
+			JOIN accounts a ON a.id = c.account_id WHERE a.code = ? ORDER BY c.id`, code)
+		ids := mustStrings(t, f.db, `SELECT e.event_id FROM usage_events e JOIN accounts a ON a.id = e.account_id WHERE a.code = ? ORDER BY e.id`, code)
+		var want, wantIDs []string
+		switch code {
+		case "acme":
+			want = []string{"e0 plan 1", "e3 plan 1", "e6 plan 1", "e9 plan 1"}
+			wantIDs = []string{"e0", "e3", "e6", "e9"}
+		case "beta":
+			// 2+3+2 = 7 units; the plan pays 5 of them.
+			want = []string{"e1 plan 2", "e2 plan 3", "e4 uncovered 2", "e5 uncovered 3", "e7 uncovered 2", "e8 uncovered 3", "e10 uncovered 2", "e11 uncovered 3"}
+			wantIDs = []string{"e1", "e2", "e4", "e5", "e7", "e8", "e10", "e11"}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(ids) != fmt.Sprint(wantIDs) {
+			t.Errorf("%s: lines %v, events %v;\nwant lines %v, events %v", code, got, ids, want, wantIDs)
+		}
+	}
+	mustHoldLedgerInvariants(t, f.db)
+}
+
+// TestDecodeUsageEventAgreesWithEncodingJSON: for every shape of input,
+// plain or not, DecodeUsageEvent answers what encoding/json alone gives.
+func TestDecodeUsageEventAgreesWithEncodingJSON(t *testing.T) {
+	inputs := []string{
+		`{"id":"e1","account":"acme","service":"gpu","quantity":"1.5","at":"2026-11-02T10:00:00+07:00"}`,
+		` { "id" : "e1" , "service" : "gpu" ,	"quantity":"2","at":"2026-11-02T10:00:00Z" } `,
+		"{\n\"id\":\"e1\",\r\n\"service\":\"gpu\",\"quantity\":\"2\",\"at\":\"2026-11-02T10:00:00Z\"}\n",
+		`{}`, `{ }`, `[]`, `"x"`, `null`, ``, `{`, `{"id":"e1"`, `{"id":"e1",}`, `{"id":"e1"}}`, `{"id":"e1"} {}`, `{"id":"e1"} x`,
+		`{"id":"e1","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z","extra":"x"}`,
+		`{"ID":"e1","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","id":"e2","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e\"1","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e\\1","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e\u00e91","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"é","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		"{\"id\":\"e\xff1\",\"service\":\"gpu\",\"quantity\":\"2\",\"at\":\"2026-11-02T10:00:00Z\"}",
+		"{\"id\":\"e\t1\",\"service\":\"gpu\",\"quantity\":\"2\",\"at\":\"2026-11-02T10:00:00Z\"}",
+		`{"id":"e1","account":null,"service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","account":"","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":1,"service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","quantity":2,"at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","quantity":"-2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","quantity":"0","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","quantity":"1e3","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","quantity":"2","at":"2026-11-02 10:00"}`,
+		`{"id":"","service":"gpu","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"","quantity":"2","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","at":"2026-11-02T10:00:00Z"}`,
+		`{"id":"e1","service":"gpu","quantity":"2"}`,
+	}
+	for _, in := range inputs {
+		for _, account := range []string{"", "acme"} {
+			got, gotErr := DecodeUsageEvent([]byte(in), account)
+			// What DecodeUsageEvent answered before it had a fast path.
+			want, wantErr := UsageEvent{}, error(nil)
+			if j, err := decodeUsageEventJSON([]byte(in)); err != nil {
+				wantErr = err
+			} else {
+				want, wantErr = j.event(account)
+			}
+			if fmt.Sprint(got, gotErr) != fmt.Sprint(want, wantErr) {
+				t.Errorf("%q (account %q):\n got %v %v\nwant %v %v", in, account, got, gotErr, want, wantErr)
+			}
+		}
+		if j, ok := scanUsageEvent([]byte(in)); ok {
+			ref, err := decodeUsageEventJSON([]byte(in))
+			fields := func(j usageEventJSON) string {
+				return fmt.Sprintf("%q %q %q %q %q", j.ID, deref(j.Account), j.Service, j.Quantity, j.At)
+			}
+			if err != nil || fields(j) != fields(ref) {
+				t.Errorf("%q: the fast path read %s, encoding/json %s (%v)", in, fields(j), fields(ref), err)
+			}
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }

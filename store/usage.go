@@ -24,15 +24,34 @@ type usageEventJSON struct {
 // not name one, and gets account (the usage API's key decides it). It returns an
 // EINVALID error saying what is wrong.
 func DecodeUsageEvent(data []byte, account string) (UsageEvent, error) {
+	j, ok := scanUsageEvent(data)
+	if !ok {
+		var err error
+		if j, err = decodeUsageEventJSON(data); err != nil {
+			return UsageEvent{}, err
+		}
+	}
+	return j.event(account)
+}
+
+// decodeUsageEventJSON reads one usage event with encoding/json, refusing
+// names it does not know and anything after the object.
+func decodeUsageEventJSON(data []byte) (usageEventJSON, error) {
 	var j usageEventJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return UsageEvent{}, Errorf(EINVALID, "not a usage event: %s", jsonProblem(err))
+		return j, Errorf(EINVALID, "not a usage event: %s", jsonProblem(err))
 	}
 	if dec.More() {
-		return UsageEvent{}, Errorf(EINVALID, "more than one JSON value")
+		return j, Errorf(EINVALID, "more than one JSON value")
 	}
+	return j, nil
+}
+
+// event checks the event as read and returns it, with its account (see
+// DecodeUsageEvent).
+func (j usageEventJSON) event(account string) (UsageEvent, error) {
 	ev := UsageEvent{ID: j.ID, ServiceCode: j.Service}
 	switch {
 	case j.ID == "":
@@ -60,6 +79,116 @@ func DecodeUsageEvent(data []byte, account string) (UsageEvent, error) {
 		return ev, Errorf(EINVALID, "at: %q is not an RFC 3339 instant with an offset", j.At)
 	}
 	return ev, nil
+}
+
+// scanUsageEvent reads data as a usage event when it has the shape nearly
+// every producer sends: one JSON object whose members are the event's known
+// names, each at most once, with string values of printable ASCII and no
+// escapes. It reports false for anything else, which DecodeUsageEvent then
+// reads with encoding/json as before, so the answer is the same for every
+// input: encoding/json would decode such an object to the same fields, the
+// text between each pair of quotes. It exists because a decoder with its
+// buffers made for every event cost a quarter of a usage API request.
+func scanUsageEvent(data []byte) (usageEventJSON, bool) {
+	var (
+		j    usageEventJSON
+		seen [5]bool
+	)
+	i := skipJSONSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return j, false
+	}
+	i = skipJSONSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return j, skipJSONSpace(data, i+1) == len(data)
+	}
+	for {
+		name, end, ok := scanPlainJSONString(data, i)
+		if !ok {
+			return j, false
+		}
+		i = skipJSONSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return j, false
+		}
+		value, end, ok := scanPlainJSONString(data, skipJSONSpace(data, i+1))
+		if !ok {
+			return j, false
+		}
+		var field int
+		switch string(name) {
+		case "id":
+			field = 0
+		case "account":
+			field = 1
+		case "service":
+			field = 2
+		case "quantity":
+			field = 3
+		case "at":
+			field = 4
+		default:
+			// Another name, or one in other letter case, which encoding/json
+			// matches case-insensitively.
+			return j, false
+		}
+		if seen[field] {
+			return j, false
+		}
+		seen[field] = true
+		text := string(value)
+		switch field {
+		case 0:
+			j.ID = text
+		case 1:
+			j.Account = &text
+		case 2:
+			j.Service = text
+		case 3:
+			j.Quantity = text
+		case 4:
+			j.At = text
+		}
+		i = skipJSONSpace(data, end)
+		if i >= len(data) {
+			return j, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipJSONSpace(data, i+1)
+			continue
+		case '}':
+			return j, skipJSONSpace(data, i+1) == len(data)
+		}
+		return j, false
+	}
+}
+
+// skipJSONSpace returns the index of the first byte at or after i that is
+// not JSON white space.
+func skipJSONSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanPlainJSONString reads the JSON string that starts at data[i] when it
+// holds only printable ASCII and no escapes: its text, and the index past its
+// closing quote. It reports false for any other string, or no string.
+func scanPlainJSONString(data []byte, i int) ([]byte, int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for k := i + 1; k < len(data); k++ {
+		switch c := data[k]; {
+		case c == '"':
+			return data[i+1 : k], k + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
 }
 
 // jsonProblem says in a few words what is wrong with a JSON value.

@@ -74,6 +74,14 @@ func FuzzDecodeUsageEvent(f *testing.F) {
 	f.Add([]byte(`{"id":"e1","account":"acme","service":"gpu","quantity":"3.5","at":"2026-11-02T10:00:00+07:00"}`), "")
 	f.Add([]byte(`{"id":"e1","service":"gpu","quantity":"-0.000","at":"2026-11-02T10:00:00Z"}`), "acme")
 	f.Fuzz(func(t *testing.T, data []byte, account string) {
+		// The fast path must read exactly what encoding/json reads.
+		if fast, ok := scanUsageEvent(data); ok {
+			slow, err := decodeUsageEventJSON(data)
+			if err != nil || fast.ID != slow.ID || fast.Service != slow.Service || fast.Quantity != slow.Quantity ||
+				fast.At != slow.At || (fast.Account == nil) != (slow.Account == nil) || (fast.Account != nil && *fast.Account != *slow.Account) {
+				t.Fatalf("%q: the fast path read %+v, encoding/json %+v (%v)", data, fast, slow, err)
+			}
+		}
 		ev, err := DecodeUsageEvent(data, account)
 		if err != nil {
 			if ErrorCode(err) != EINVALID {
