@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,9 +19,10 @@ import (
 func (s *Server) handleError(err error, c echo.Context) {
 	r := c.Request()
 	// A client that went away (closed the tab, a load generator stopping)
-	// cancels its request's context: nothing failed on our side, and there is
-	// no one left to answer.
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	// cancels its request's context, or closes the connection while the page
+	// is being written: nothing failed on our side, and there is no one left
+	// to answer.
+	if (errors.Is(err, context.Canceled) && r.Context().Err() != nil) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
 		s.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
 		return
 	}
