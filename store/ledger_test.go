@@ -841,3 +841,24 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestTheWALIsCheckpointedInTheBackground writes to the database and waits for
+// the checkpointer to copy the WAL back into the database file, as it does
+// every checkpointEvery; the writer itself would not for 20,000 pages.
+func TestTheWALIsCheckpointedInTheBackground(t *testing.T) {
+	db := MustOpenTestDB(t)
+	var fallback int64
+	if err := db.write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&fallback); err != nil || fallback != walFallbackPages {
+		t.Fatalf("the writer checkpoints every %d pages (%v), want %d", fallback, err, walFallbackPages)
+	}
+	for i := range 50 {
+		MustExec(t, db, `INSERT INTO accounts (code, name, currency, timezone) VALUES (?, 'A', 'VND', 'UTC')`, fmt.Sprintf("a%d", i))
+	}
+	deadline := time.Now().Add(10 * checkpointEvery)
+	for db.walFrames.Load() == 0 || db.walCheckpointed.Load() != db.walFrames.Load() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s the last checkpoint copied %d of %d pages", 10*checkpointEvery, db.walCheckpointed.Load(), db.walFrames.Load())
+		}
+		time.Sleep(checkpointEvery / 5)
+	}
+}
