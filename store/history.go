@@ -595,8 +595,8 @@ func (q *historyQuery) plansWithLines() (hp historyPlans, few bool, err error) {
 			few = len(hp.withLines) <= historyStreamLimit
 		}
 	}()
-	if err := q.tx.QueryRowContext(q.ctx, `SELECT plans_version FROM accounts WHERE id = ?`, q.a.ID).Scan(&hp.version); err != nil {
-		return hp, false, fmt.Errorf("store: plans version: %w", err)
+	if hp.version, err = plansVersion(q.ctx, q.tx, q.a.ID); err != nil {
+		return hp, false, err
 	}
 	key := historyPlansKey{q.a.ID, !q.f.hidesExpiredPlans()}
 	if c, ok := q.tx.db.historyPlans.Load(key); ok {

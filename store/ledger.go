@@ -85,29 +85,22 @@ var maxLineMinor = decimal.New(1, 15)
 // (unknown account or service, a quantity that is not positive...). It returns
 // an error, and changes nothing, only when the database fails.
 func (db *DB) ApplyUsage(ctx context.Context, events []UsageEvent) ([]EventResult, error) {
-	var (
-		results []EventResult
-		changes []summaryChange
-	)
+	var results []EventResult
 	err := db.update(ctx, func(tx *Tx) error {
 		var err error
-		results, changes, err = applyUsage(ctx, tx, events)
+		results, err = applyUsage(ctx, tx, events)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Committed: the summary cards worked out before the batch move with it
-	// instead of being worked out again from every plan.
-	for _, c := range changes {
-		db.advanceSummary(c)
-	}
 	return results, nil
 }
 
-// applyUsage is ApplyUsage inside the caller's transaction. Besides the
-// results, it returns what the batch changed of each account's summary cards.
-func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult, []summaryChange, error) {
+// applyUsage is ApplyUsage inside the caller's transaction. It notes in tx
+// what the batch changed of each account's summary cards, for them to move
+// by once tx commits (see Tx.summaryChanges).
+func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult, error) {
 	l := &ledger{
 		ctx: ctx, tx: tx,
 		accounts: map[string]*ledgerAccount{},
@@ -119,11 +112,7 @@ func applyUsage(ctx context.Context, tx *Tx, events []UsageEvent) ([]EventResult
 		planSvc:  map[planSvcKey]*planSvcDelta{},
 	}
 	defer l.close()
-	results, err := l.apply(events)
-	if err != nil {
-		return nil, nil, err
-	}
-	return results, l.summaryChanges, nil
+	return l.apply(events)
 }
 
 // ledger is the working state of one batch: what the batch read, and what it
@@ -149,10 +138,6 @@ type ledger struct {
 	// size (see planPages).
 	planStmts [len(planPages)]*sql.Stmt
 	carryStmt *sql.Stmt
-
-	// summaryChanges is what the flushed batch changed of each account's
-	// summary cards.
-	summaryChanges []summaryChange
 }
 
 // stmt prepares q into *st on first use.
@@ -969,20 +954,29 @@ func (l *ledger) numberRows() (events, lines []any) {
 	return events, lines
 }
 
-// collectSummaryChanges records, for each account whose plans the batch
-// changed, the plans before and after, the plan spend by day, and the
-// account's plans_version before and after (the batch holds the write lock,
-// so no one else changed them in between).
+// collectSummaryChanges notes in the transaction, for each account whose
+// plans the batch changed, each plan it drew from before and after, the plan
+// spend by day, and the account's plans_version before and after (the batch
+// holds the write lock, so no one else changed them in between).
 func (l *ledger) collectSummaryChanges() error {
 	byAccount := map[int64]*summaryChange{}
+	currencies := map[int64]Currency{}
 	for _, a := range l.accounts {
 		if a != nil {
 			byAccount[a.id] = &summaryChange{account: a.id, from: a.version0, spend: map[string]int64{}}
+			currencies[a.id] = a.currency
 		}
 	}
+	// The engine draws only from activated, unsuspended plans, and changes
+	// nothing of them but consumed.
+	var activated time.Time
 	for _, p := range l.plans {
 		if c := byAccount[p.account]; c != nil && p.consumed != p.consumed0 {
-			c.plans = append(c.plans, planChange{start: p.start, end: p.end, amount: p.amount, consumed0: p.consumed0, consumed: p.consumed})
+			cur := currencies[p.account]
+			before := Plan{StartDate: p.start, EndDate: p.end, Amount: Money{p.amount, cur}, Consumed: Money{p.consumed0, cur}, ActivatedAt: &activated}
+			after := before
+			after.Consumed.Minor = p.consumed
+			c.moves = append(c.moves, planMove{before, after})
 		}
 	}
 	for k, amt := range l.daily {
@@ -991,13 +985,14 @@ func (l *ledger) collectSummaryChanges() error {
 		}
 	}
 	for id, c := range byAccount {
-		if len(c.plans) == 0 && len(c.spend) == 0 {
+		if len(c.moves) == 0 && len(c.spend) == 0 {
 			continue
 		}
-		if err := l.tx.QueryRowContext(l.ctx, `SELECT plans_version FROM accounts WHERE id = ?`, id).Scan(&c.to); err != nil {
-			return fmt.Errorf("store: plans version: %w", err)
+		var err error
+		if c.to, err = plansVersion(l.ctx, l.tx, id); err != nil {
+			return err
 		}
-		l.summaryChanges = append(l.summaryChanges, *c)
+		l.tx.summaryChanges = append(l.tx.summaryChanges, *c)
 	}
 	return nil
 }

@@ -152,9 +152,9 @@ type overviewPlanPart struct {
 // changes only with a plan: a plan's daily spend grows only with its consumed
 // amount, and a new day of spend is counted by the trigger of migration 0006.
 func (db *DB) overviewPlans(ctx context.Context, tx *Tx, a Account, today Date) (overviewPlanPart, error) {
-	var version int64
-	if err := tx.QueryRowContext(ctx, `SELECT plans_version FROM accounts WHERE id = ?`, a.ID).Scan(&version); err != nil {
-		return overviewPlanPart{}, fmt.Errorf("store: plans version: %w", err)
+	version, err := plansVersion(ctx, tx, a.ID)
+	if err != nil {
+		return overviewPlanPart{}, err
 	}
 	if c, ok := db.overviews.Load(a.ID); ok {
 		if c := c.(overviewPlanPart); c.version == version && c.today == today {

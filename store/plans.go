@@ -95,23 +95,24 @@ func findPlan(ctx context.Context, tx *Tx, accountID int64, code string) (Plan, 
 	} else if err != nil {
 		return p, fmt.Errorf("store: find plan %s: %w", code, err)
 	}
-	if err := attachServices(ctx, tx, []*Plan{&p}); err != nil {
+	plans := []Plan{p}
+	if err := attachServices(ctx, tx, plans); err != nil {
 		return p, err
 	}
-	return p, nil
+	return plans[0], nil
 }
 
 // attachServices loads the services of the given plans in one query, in
 // service name order.
-func attachServices(ctx context.Context, tx *Tx, plans []*Plan) error {
+func attachServices(ctx context.Context, tx *Tx, plans []Plan) error {
 	if len(plans) == 0 {
 		return nil
 	}
 	byID := make(map[int64]*Plan, len(plans))
 	args := make([]any, 0, len(plans))
-	for _, p := range plans {
-		byID[p.ID] = p
-		args = append(args, p.ID)
+	for i := range plans {
+		byID[plans[i].ID] = &plans[i]
+		args = append(args, plans[i].ID)
 	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT ps.plan_id, s.id, s.code, s.name, s.unit, COALESCE(pk.code, ''), COALESCE(pk.name, ''),
@@ -345,11 +346,7 @@ func findPlansByID(ctx context.Context, tx *Tx, earlier []Plan) ([]Plan, error) 
 	if found != len(earlier) {
 		return nil, fmt.Errorf("store: find plans again: %d of %d plans found", found, len(earlier))
 	}
-	ptrs := make([]*Plan, len(plans))
-	for i := range plans {
-		ptrs[i] = &plans[i]
-	}
-	if err := attachServices(ctx, tx, ptrs); err != nil {
+	if err := attachServices(ctx, tx, plans); err != nil {
 		return nil, err
 	}
 	return plans, nil
@@ -401,11 +398,7 @@ func findPlans(ctx context.Context, tx *Tx, accountID int64, f PlanFilter, total
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("store: find plans: %w", err)
 	}
-	ptrs := make([]*Plan, len(plans))
-	for i := range plans {
-		ptrs[i] = &plans[i]
-	}
-	if err := attachServices(ctx, tx, ptrs); err != nil {
+	if err := attachServices(ctx, tx, plans); err != nil {
 		return nil, 0, err
 	}
 	return plans, total, nil

@@ -16,45 +16,25 @@ import (
 // plans_version without a summaryChange, and the next reader works the cards
 // out again.
 
-// summaryChange is what one usage batch changed of an account's summary
-// cards: the plans it drew from, before and after, and its plan spend by day.
-// from and to are the account's plans_version before and after the batch: the
-// change applies to cards worked out at from, and makes cards of to.
+// summaryChange is what one change (a usage batch, a payment, a renewal) did
+// to an account's summary cards: the plans it changed, before and after, and
+// the plan spend it added by day. from and to are the account's
+// plans_version before and after the change: it applies to cards worked out
+// at from, and makes cards of to.
 type summaryChange struct {
 	account  int64
 	from, to int64
-	plans    []planChange
-	// moves are plans changed by an action (a payment, a renewal): each as it
-	// was before and after.
-	moves []planMove
-	// spend is the batch's plan spend by day (YYYY-MM-DD).
+	moves    []planMove
+	// spend is the plan spend by day (YYYY-MM-DD) of a usage batch.
 	spend map[string]int64
 }
 
-// planMove is a plan before and after a change.
+// planMove is a plan before and after a change, in the fields the summary
+// cards read (dates, amount, consumed, activation, suspension).
 type planMove struct{ before, after Plan }
-
-// planChange is a plan a batch drew from: the ledger draws only from
-// activated, unsuspended plans, and changes nothing of them but consumed.
-type planChange struct {
-	start, end                  Date
-	amount, consumed0, consumed int64
-}
-
-// plan returns the plan as far as the summary cards see it, with consumed.
-func (c planChange) plan(consumed int64, currency Currency) Plan {
-	var activated time.Time
-	return Plan{StartDate: c.start, EndDate: c.end, Amount: Money{c.amount, currency}, Consumed: Money{consumed, currency},
-		ActivatedAt: &activated}
-}
 
 // advance returns s, the cards on today before the change, after it.
 func (c summaryChange) advance(s Summary, today Date) Summary {
-	cur := s.TotalSpent.Currency
-	for _, p := range c.plans {
-		s.count(p.plan(p.consumed0, cur), today, -1)
-		s.count(p.plan(p.consumed, cur), today, +1)
-	}
 	for _, m := range c.moves {
 		s.count(m.before, today, -1)
 		s.count(m.after, today, +1)

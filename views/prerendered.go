@@ -29,9 +29,6 @@ func Prerender(ctx context.Context, c templ.Component) (Prerendered, error) {
 // IsEmpty reports whether nothing was written.
 func (p Prerendered) IsEmpty() bool { return len(p.html) == 0 }
 
-// Size returns the size of the HTML in bytes.
-func (p Prerendered) Size() int { return len(p.html) }
-
 // Render writes the HTML to w; it makes Prerendered a templ component.
 func (p Prerendered) Render(_ context.Context, w io.Writer) error {
 	_, err := w.Write(p.html)

@@ -2,10 +2,10 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
@@ -55,20 +55,12 @@ type planChartKey struct {
 // empty one for a plan that has not started. Writing the chart of two years
 // (730 bars and the table beside them) was two thirds of the page's time.
 func (s *Server) planChart(ctx context.Context, accountID int64, d store.PlanDetail) (views.Prerendered, error) {
-	chart := planDetailChart(d)
-	if len(chart.Days) == 0 {
+	if len(d.Daily)+len(d.Projected) == 0 {
 		return views.Prerendered{}, nil
 	}
-	key := planChartKey{accountID, d.Plan.ID, d.Today}
-	if html, ok := s.planCharts.Get(key, d.Version); ok {
-		return html, nil
-	}
-	html, err := views.Prerender(ctx, views.DailyChart(chart))
-	if err != nil {
-		return views.Prerendered{}, fmt.Errorf("web: render plan chart: %w", err)
-	}
-	s.planCharts.Put(key, d.Version, html)
-	return html, nil
+	return prerendered(ctx, s.planCharts, planChartKey{accountID, d.Plan.ID, d.Today}, d.Version, func() templ.Component {
+		return views.DailyChart(planDetailChart(d))
+	})
 }
 
 // planDetailChart returns the chart of the plan's daily consumption: the days

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/billingplans/billingplans/store"
@@ -110,20 +111,13 @@ func (s *Server) planRowsOf(ctx context.Context, accountID int64, page store.Pla
 		return views.Prerendered{}, nil
 	}
 	back := q.Encode()
-	key := planRowsKey{accountID, back, today, isAdmin}
-	if rows, ok := s.planRows.Get(key, page.Version); ok {
-		return rows, nil
-	}
-	rows := make([]views.PlanRow, len(page.Plans))
-	for i, p := range page.Plans {
-		rows[i] = planRow(p, today, back, isAdmin)
-	}
-	html, err := views.Prerender(ctx, views.PlanRows(rows))
-	if err != nil {
-		return views.Prerendered{}, fmt.Errorf("web: render plan rows: %w", err)
-	}
-	s.planRows.Put(key, page.Version, html)
-	return html, nil
+	return prerendered(ctx, s.planRows, planRowsKey{accountID, back, today, isAdmin}, page.Version, func() templ.Component {
+		rows := make([]views.PlanRow, len(page.Plans))
+		for i, p := range page.Plans {
+			rows[i] = planRow(p, today, back, isAdmin)
+		}
+		return views.PlanRows(rows)
+	})
 }
 
 // serviceCodes returns the codes of services.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/billingplans/billingplans/store"
+	"github.com/billingplans/billingplans/store/cache"
 	"github.com/billingplans/billingplans/views"
 )
 
@@ -32,6 +34,21 @@ func (s *Server) render(c echo.Context, status int, component templ.Component) e
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// prerendered returns the HTML kept in c under key for version, or writes out
+// the component build returns, keeps it and returns it. It returns an error
+// when the component fails to render.
+func prerendered[K comparable](ctx context.Context, c *cache.Versioned[K, views.Prerendered], key K, version int64, build func() templ.Component) (views.Prerendered, error) {
+	if html, ok := c.Get(key, version); ok {
+		return html, nil
+	}
+	html, err := views.Prerender(ctx, build())
+	if err != nil {
+		return views.Prerendered{}, fmt.Errorf("web: prerender: %w", err)
+	}
+	c.Put(key, version, html)
+	return html, nil
 }
 
 // renderBuffers reuses the buffers pages are rendered into: a page is written
